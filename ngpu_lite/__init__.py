@@ -1,0 +1,38 @@
+"""ngpu_lite: a small, readable Neural GPU (Kaiser & Sutskever, ICLR 2016) in PyTorch."""
+
+from __future__ import annotations
+
+import torch
+
+__version__ = "0.1.0"
+
+
+def device() -> torch.device:
+    """CUDA when available, else CPU: nothing in the library assumes a GPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+from .cgru import CGRU, cgru, sigmoid_cutoff  # noqa: E402
+from .checkpoints import CheckpointError, load, pretrained, save  # noqa: E402
+from .evaluate import evaluate  # noqa: E402
+from .model import Config, NeuralGPU  # noqa: E402
+from .relax import PullSchedule, average_sets, pull_cost  # noqa: E402
+from .tasks import (  # noqa: E402
+    PAD,
+    TASKS,
+    TaskError,
+    decode,
+    encode,
+    encode_text,
+    get_task,
+    length_for,
+    make_batch,
+)
+from .train import PRESETS, TrainResult, train  # noqa: E402
+
+__all__ = [
+    "CGRU", "PAD", "PRESETS", "TASKS", "CheckpointError", "Config", "NeuralGPU", "PullSchedule",
+    "TaskError", "TrainResult", "average_sets", "cgru", "decode", "device", "encode",
+    "encode_text", "evaluate", "get_task", "length_for", "load", "make_batch", "pretrained",
+    "pull_cost", "save", "sigmoid_cutoff", "train",
+]

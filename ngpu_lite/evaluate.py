@@ -1,0 +1,70 @@
+"""Accuracy at any length, on fresh random inputs: the test of length generalisation.
+
+`exact` is the share of examples with every output symbol right (the paper's measure);
+`per_symbol` the share of right symbols within the examples' lengths. Batches are sized so that
+the mental image stays under a memory budget, so 4001-long inputs run on a laptop.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+from tqdm.auto import tqdm
+
+from .model import NeuralGPU
+from .tasks import get_task, length_for, make_batch
+
+
+def score(pred: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+    """Per-example exactness `[B]` (bool), right symbols and total symbols within each length."""
+    n = y.shape[1]
+    inside = torch.arange(n, device=y.device)[None, :] < lengths.to(y.device)[:, None]
+    right = (pred == y) | ~inside
+    return right.all(dim=1), int(((pred == y) & inside).sum()), int(inside.sum())
+
+
+def batch_size_for(model: NeuralGPU, length: int, budget_mb: float = 256.0) -> int:
+    """Largest batch whose mental image (and gates) fits in about `budget_mb` megabytes."""
+    c = model.config
+    per_example = 4 * c.m * c.w * length * 4 * 4  # s, 2m gates, candidate, float32
+    return max(1, int(budget_mb * 2**20 // per_example))
+
+
+@torch.no_grad()
+def evaluate(
+    model: NeuralGPU,
+    task: str,
+    digits: int,
+    samples: int = 64,
+    seed: int = 0,
+    batch_size: int | None = None,
+    progress: bool = False,
+    stop_on_error: bool = False,
+) -> dict:
+    """Exact and per-symbol accuracy on `samples` fresh `digits`-digit examples.
+
+    With `stop_on_error` it returns at the first wrong example (a quick "not yet" while training).
+    """
+    t = get_task(task)
+    rng = random.Random(seed)
+    length = length_for(digits)
+    bs = batch_size or min(samples, batch_size_for(model, length))
+    dev = next(model.parameters()).device
+    exact = right = total = done = 0
+    bar = tqdm(total=samples, desc=f"{t.name} {digits} digits", disable=not progress, leave=False)
+    while done < samples:
+        b = min(bs, samples - done)
+        x, y, lengths = make_batch(t, [digits] * b, rng)
+        pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
+        ok, r, n = score(pred, y, lengths)
+        exact += int(ok.sum())
+        right += r
+        total += n
+        done += b
+        bar.update(b)
+        if stop_on_error and not bool(ok.all()):
+            break
+    bar.close()
+    return {"task": t.name, "digits": digits, "length": length, "samples": done,
+            "exact": exact / done, "per_symbol": right / total}

@@ -1,0 +1,181 @@
+"""The Neural GPU: a mental image `s` of shape `[w, n, m]` updated `n` times by `l` CGRUs.
+
+Input symbol `i_k` is embedded (as `tanh(E[i_k])`) into the first column of the image, every other
+cell starts at zero; after `n` steps the logits at position `k` are `O · s_fin[0, k, :]`. Tensors
+here are channels first, `[batch, m, w, n]`, the layout PyTorch's convolutions want.
+
+Masking makes padding invisible: after every CGRU the state is zeroed beyond each example's own
+length, and each example is read out after its own number of steps, so a batch mixing lengths gives
+every example the answer it would get alone. Examples that have been read out leave the batch.
+
+With parameter-sharing relaxation the model holds `relax_sets = r` copies of the CGRU parameters
+(a leading dimension on each stacked tensor) and step `t` uses copy `t mod r`; see `relax.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .cgru import cgru, init_cgru_
+from .tasks import N_SYMBOLS, PAD
+
+# a hook sees (step t, layer j, state after the layer, gates dict) for the first example
+Hook = Callable[[int, int, torch.Tensor, dict], None]
+
+
+@dataclass
+class Config:
+    """Everything needed to rebuild a model; stored in every checkpoint."""
+
+    w: int = 4
+    m: int = 24
+    l: int = 2
+    kernel: int = 3
+    relax_sets: int = 1
+    n_symbols: int = N_SYMBOLS
+    cutoff: float = 1.2
+    hard: bool = False  # improved Neural GPU: hard sigmoid / hard tanh
+    diagonal: bool = False  # improved Neural GPU: diagonal gates
+    init_scale: float = 1.8
+
+
+class NeuralGPU(nn.Module):
+    """`NeuralGPU(w=4, m=24, l=2, kernel=3, relax_sets=r)`: the paper's model."""
+
+    def __init__(self, w: int = 4, m: int = 24, l: int = 2, kernel: int = 3,
+                 relax_sets: int = 1, **extra):
+        super().__init__()
+        self.config = Config(w=w, m=m, l=l, kernel=kernel, relax_sets=relax_sets, **extra)
+        c = self.config
+        if kernel % 2 != 1:
+            raise ValueError("kernel must be odd so the image keeps its size")
+        r = relax_sets
+        self.embedding = nn.Parameter(torch.empty(c.n_symbols, m))
+        self.gate_weight = nn.Parameter(torch.empty(r, l, 2 * m, m, kernel, kernel))
+        self.gate_bias = nn.Parameter(torch.empty(r, l, 2 * m))
+        self.cand_weight = nn.Parameter(torch.empty(r, l, m, m, kernel, kernel))
+        self.cand_bias = nn.Parameter(torch.empty(r, l, m))
+        self.output = nn.Linear(m, c.n_symbols)
+        self.reset_parameters()
+        self.saturation = torch.zeros(())  # improved model: saturation cost of the last forward
+
+    # --- set-up -------------------------------------------------------------------------------
+    def reset_parameters(self) -> None:
+        """The reference code's initialisation; every relaxation set starts from the same values."""
+        c = self.config
+        with torch.no_grad():
+            self.embedding.uniform_(-1.7, 1.7)
+            self.embedding[PAD].zero_()
+            for j in range(c.l):
+                init_cgru_(self.gate_weight[0, j], self.gate_bias[0, j],
+                           self.cand_weight[0, j], self.cand_bias[0, j], c.init_scale)
+            for p in self.stacked_parameters():
+                p[1:] = p[0]
+            bound = c.init_scale * (3.0 / c.m) ** 0.5
+            self.output.weight.uniform_(-bound, bound)
+            self.output.bias.zero_()
+
+    def stacked_parameters(self) -> list[nn.Parameter]:
+        """The CGRU parameters, each with the relaxation sets as leading dimension."""
+        return [self.gate_weight, self.gate_bias, self.cand_weight, self.cand_bias]
+
+    def params_per_set(self) -> int:
+        """CGRU parameters in one set (the paper counts 31,248 at m = 24, l = 2)."""
+        return sum(p[0].numel() for p in self.stacked_parameters())
+
+    @property
+    def relax_sets(self) -> int:
+        return self.gate_weight.shape[0]
+
+    # --- forward ------------------------------------------------------------------------------
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first column, zeros elsewhere."""
+        B, n = x.shape
+        e = torch.tanh(self.embedding[x]) * (x != PAD).unsqueeze(-1)  # PAD embeds to exactly 0
+        s = e.new_zeros(B, self.config.m, self.config.w, n)
+        s[:, :, 0, :] = e.transpose(1, 2)
+        return s
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        dropout: float = 0.0,
+        hook: Hook | None = None,
+    ) -> torch.Tensor:
+        """Logits `[B, n, n_symbols]` for input symbols `x` `[B, n]`.
+
+        `lengths` `[B]` gives each example's true length (default: all `n`); example `b` runs
+        `lengths[b]` steps. `dropout` is applied to the state at every step in training mode.
+        `hook(t, j, s, gates)` sees every layer's output for the first example (for the explorer).
+        """
+        c = self.config
+        B, n = x.shape
+        device = x.device
+        if lengths is None:
+            lengths = torch.full((B,), n, dtype=torch.long, device=device)
+        lengths = lengths.to(device)
+        # longest first, so the examples still running are always a prefix of the batch
+        order = torch.argsort(lengths, descending=True, stable=True)
+        lens = lengths[order].tolist()
+        width = lens[0]
+        s = self.embed(x[order, :width])
+        mask = (torch.arange(width, device=device)[None, :] < lengths[order][:, None])
+        mask = mask.to(s.dtype)[:, None, None, :]
+        s = s * mask
+        r = self.relax_sets
+        hard, diagonal = c.hard, c.diagonal
+        saturation = s.new_zeros(())
+        readouts: list[torch.Tensor] = []
+        active = B
+        want_gates = hook is not None or hard
+        for t in range(width):
+            if dropout > 0 and self.training:
+                s = F.dropout(s, dropout)
+            k = t % r
+            for j in range(c.l):
+                gates: dict | None = {} if want_gates else None
+                s = cgru(s, self.gate_weight[k, j], self.gate_bias[k, j],
+                         self.cand_weight[k, j], self.cand_bias[k, j],
+                         cutoff=c.cutoff, hard=hard, diagonal=diagonal, gates=gates) * mask
+                if hard:
+                    saturation = saturation + gates["saturation"]
+                if hook is not None:
+                    hook(t, j, s[:1], gates)
+            still = active
+            while still > 0 and lens[still - 1] <= t + 1:
+                still -= 1
+            if still < active:  # examples still..active-1 have run their steps: read them out
+                readouts.append(s[still:active, :, 0, :])
+                s, mask, active = s[:still], mask[:still], still
+            if active == 0:
+                break
+        self.saturation = saturation / max(1, width * c.l)
+        final = torch.cat(readouts[::-1], dim=0)  # back to longest-first order
+        logits = self.output(final.transpose(1, 2))  # [B, width, n_symbols]
+        if width < n:
+            logits = F.pad(logits, (0, 0, 0, n - width))  # zeros: argmax picks PAD
+        out = torch.empty_like(logits)
+        out[order] = logits
+        return out
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Output symbols `[B, n]` (argmax of the logits), in eval mode, without gradients."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self(x, lengths).argmax(-1)
+        finally:
+            self.train(was_training)
+
+    def config_dict(self) -> dict:
+        """The config as a plain dict, with the current number of relaxation sets."""
+        d = asdict(self.config)
+        d["relax_sets"] = self.relax_sets
+        return d

@@ -1,0 +1,49 @@
+"""Parameter-sharing relaxation (paper §4).
+
+The model keeps `r` copies ("sets") of its CGRU parameters; step `t` uses set `t mod r`. A pull
+cost `pull · Σ_i ||p_i − mean(p)||²` keeps the sets near each other; `pull` grows by a factor at
+each curriculum advance and, once it passes a limit, the sets are averaged into one shared set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+def pull_cost(model: nn.Module) -> torch.Tensor:
+    """`Σ_i ||p_i − mean(p)||²` over the relaxation sets of every stacked parameter (0 for r = 1)."""
+    total = None
+    for p in model.stacked_parameters():
+        d = ((p - p.mean(dim=0, keepdim=True)) ** 2).sum()
+        total = d if total is None else total + d
+    return total
+
+
+@torch.no_grad()
+def average_sets(model: nn.Module) -> None:
+    """Replace the `r` sets by their mean: one shared set from now on (`relax_sets` becomes 1).
+
+    The parameters are new tensors, so an optimiser must be rebuilt afterwards.
+    """
+    for name in ("gate_weight", "gate_bias", "cand_weight", "cand_bias"):
+        p = getattr(model, name)
+        setattr(model, name, nn.Parameter(p.mean(dim=0, keepdim=True).clone()))
+    model.config.relax_sets = 1
+
+
+@dataclass
+class PullSchedule:
+    """The reference code's schedule: start at 0.0005, × 1.2 at each curriculum advance, average
+    the sets once the pull passes 0.1 (about the 30th advance)."""
+
+    pull: float = 0.0005
+    factor: float = 1.2
+    limit: float = 0.1
+
+    def advance(self) -> bool:
+        """Grow the pull after a curriculum advance; True when it is time to average the sets."""
+        self.pull *= self.factor
+        return self.pull > self.limit

@@ -1,0 +1,327 @@
+"""Training: Adam, clipping, dropout, real gradient noise, curriculum, relaxation, checkpoints.
+
+`train(task, preset=...)` runs one training loop with a tqdm progress bar. With an `out` folder it
+logs one JSON line per epoch to `out/log.jsonl` and writes `out/checkpoint.pt` atomically every
+`checkpoint_every` steps; calling it again with the same folder resumes where the last checkpoint
+stopped. Presets: `paper` (the paper's recipe, faithful) and `fast` (the improved recipe).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import checkpoints
+from .evaluate import evaluate, score
+from .model import NeuralGPU
+from .relax import PullSchedule, average_sets, pull_cost
+from .tasks import get_task, make_batch
+
+
+@dataclass
+class Preset:
+    """A training recipe. Every field can be overridden by a keyword of `train`."""
+
+    name: str
+    model: dict = field(default_factory=dict)  # NeuralGPU keyword arguments
+    batch: int = 32
+    lr: float = 1e-3
+    eps: float = 1e-4
+    optimizer: str = "adam"  # or "adamax"
+    clip: float = 1.0  # gradient-norm clipping; 0 turns it off
+    dropout: float = 0.15  # state dropout at 8 digits, scaled as 8/digits above that
+    noise: float = 0.0  # gradient-noise scale; 0 turns it off
+    curriculum: bool = True  # False: every length up to max_digits in every step
+    start_digits: int = 3
+    min_digits: int = 1
+    max_digits: int = 20
+    threshold: float = 0.15  # advance when the epoch's error at the current length is below it
+    epoch_steps: int = 200
+    pull: float = 0.0005  # relaxation pull and its schedule (only with relax_sets > 1)
+    pull_factor: float = 1.2
+    pull_limit: float = 0.1
+    saturation: float = 0.0  # weight of the saturation cost (hard nonlinearities)
+    lr_decay: float = 0.98
+
+
+PRESETS: dict[str, Preset] = {
+    # The paper and its code: m = 24, r = 6 relaxation sets, curriculum from 3 digits.
+    "paper": Preset("paper", model=dict(m=24, relax_sets=6), noise=0.001),
+    # The improved recipe (Freivalds & Liepins 2017 ideas): diagonal gates, hard nonlinearities,
+    # saturation cost, AdaMax, every length in every step, no curriculum.
+    "fast": Preset("fast", model=dict(w=4, m=24, hard=True, diagonal=True), optimizer="adamax",
+                   lr=0.002, eps=1e-8, curriculum=False, dropout=0.1, saturation=1e-4,
+                   epoch_steps=50),
+    # A small, quick recipe for tests and fast chapter cells.
+    "tiny": Preset("tiny", model=dict(w=2, m=16), batch=16, max_digits=6, start_digits=2,
+                   epoch_steps=25, threshold=0.05, dropout=0.05, lr=0.003),
+}
+
+
+def get_preset(name: str | Preset, **overrides) -> Preset:
+    """A preset by name, with `overrides` applied; unknown names raise ValueError."""
+    if isinstance(name, Preset):
+        base = name
+    elif name in PRESETS:
+        base = PRESETS[name]
+    else:
+        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    unknown = set(overrides) - set(asdict(base))
+    if unknown:
+        raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+    return replace(base, **overrides)
+
+
+def noise_sigma(scale: float, step: int, seq_err: float) -> float:
+    """The code's gradient-noise std: `scale·sqrt(step^−0.55 · max(0, seq_err − 0.02))`."""
+    return scale * math.sqrt(max(1, step) ** -0.55 * max(0.0, seq_err - 0.02))
+
+
+def add_gradient_noise(params, sigma: float, generator: torch.Generator | None = None) -> None:
+    """Add N(0, sigma²) to every gradient *in place* (the reference code's loop never did)."""
+    if sigma <= 0:
+        return
+    for p in params:
+        if p.grad is not None:
+            p.grad.add_(torch.randn(p.grad.shape, generator=generator).to(p.grad) * sigma)
+
+
+def dropout_rate(p: Preset, digits: int) -> float:
+    """The code's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits`."""
+    return p.dropout * min(1.0, 8.0 / max(1, digits))
+
+
+def sample_digits(p: Preset, cur: int, rng: random.Random) -> list[int]:
+    """Operand sizes for one batch.
+
+    Curriculum (the code's mix): `U[min, cur]`; with 60% the max with a second draw; with 25% the
+    max with `U[min, max_digits]`. Without curriculum: every size from 1 to `max_digits`, cycled.
+    """
+    if not p.curriculum:
+        sizes = list(range(p.min_digits, p.max_digits + 1))
+        return [sizes[i % len(sizes)] for i in range(max(p.batch, 0))]
+    d = rng.randint(p.min_digits, cur)
+    if rng.random() < 0.6:
+        d = max(d, rng.randint(p.min_digits, cur))
+    if rng.random() < 0.25:
+        d = max(d, rng.randint(p.min_digits, p.max_digits))
+    return [d] * p.batch
+
+
+def make_optimizer(model: NeuralGPU, p: Preset, lr: float) -> torch.optim.Optimizer:
+    cls = torch.optim.Adamax if p.optimizer == "adamax" else torch.optim.Adam
+    return cls(model.parameters(), lr=lr, eps=p.eps)
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the model (eval mode), the per-epoch history and the end state."""
+
+    model: NeuralGPU
+    history: list[dict]
+    steps: int
+    seconds: float
+    digits: int
+    stopped: str  # why training ended: "steps", "minutes", "generalised"
+
+
+class RunFolderError(ValueError):
+    """An output folder that holds another run or unrelated files."""
+
+
+def _check_folder(out: Path, task: str, preset: str, seed: int) -> dict | None:
+    """Resume state for this run from `out`, None for a fresh start; refuse a foreign folder."""
+    ckpt = out / "checkpoint.pt"
+    if ckpt.exists():
+        blob = checkpoints.load_raw(ckpt)
+        info = blob["info"]
+        mine = (info.get("task"), info.get("preset"), info.get("seed"))
+        if mine != (task, preset, seed):
+            raise RunFolderError(
+                f"{out} holds another run (task {info.get('task')}, preset {info.get('preset')}, "
+                f"seed {info.get('seed')}); choose another --out folder")
+        return blob
+    if out.exists() and any(out.iterdir()):
+        raise RunFolderError(f"{out} is not empty and holds no ngpu_lite run; "
+                             "choose an empty or new --out folder")
+    return None
+
+
+def train(
+    task: str,
+    preset: str | Preset = "fast",
+    *,
+    out: str | Path | None = None,
+    seed: int = 0,
+    steps: int | None = None,
+    minutes: float | None = None,
+    until: tuple[int, int] | None = None,
+    checkpoint_every: int = 100,
+    progress: bool = True,
+    model: NeuralGPU | None = None,
+    device: str | torch.device | None = None,
+    **overrides,
+) -> TrainResult:
+    """Train a Neural GPU on `task` and return it with its history.
+
+    Stops after `steps` steps or `minutes` of wall time (counting earlier resumed time), or, with
+    `until=(digits, samples)`, once the model answers `samples` fresh `digits`-digit cases exactly
+    (checked at the end of each epoch whose training error is 0 at the longest length).
+    """
+    from . import device as default_device
+
+    t = get_task(task)
+    p = get_preset(preset, **overrides)
+    if steps is None and minutes is None and until is None:
+        raise ValueError("give steps, minutes or until, or training would never stop")
+    dev = torch.device(device) if device is not None else default_device()
+    out = Path(out) if out is not None else None
+    resume = _check_folder(out, t.name, p.name, seed) if out is not None else None
+
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    if model is None:
+        model = NeuralGPU(**p.model)
+    state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
+             "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": []}
+    history: list[dict] = []
+    if resume is not None:
+        model = NeuralGPU(**resume["info"]["config"])
+        model.load_state_dict(resume["state_dict"])
+        ts = resume["train_state"]
+        state.update({k: ts[k] for k in state})
+    model.to(dev).train()
+    optimizer = make_optimizer(model, p, state["lr"])
+    if resume is not None:
+        optimizer.load_state_dict(resume["train_state"]["optimizer"])
+        history = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()
+                   if line.strip()] if (out / "log.jsonl").exists() else []
+    schedule = PullSchedule(state["pull"], p.pull_factor, p.pull_limit)
+    # data and noise are seeded by (seed, step), so a resumed run draws what it would have drawn
+    rng = random.Random(seed * 1_000_003 + state["step"])
+    gen = torch.Generator().manual_seed(seed * 7_919 + state["step"])
+
+    def save() -> None:
+        if out is None:
+            return
+        ts = {k: state[k] for k in state}
+        ts["optimizer"] = optimizer.state_dict()
+        checkpoints.save(out / "checkpoint.pt", model, t.name,
+                         meta={"preset": p.name, "seed": seed, "steps": state["step"],
+                               "wall_seconds": round(state["seconds"], 1),
+                               "recipe": asdict(p)}, train_state=ts)
+
+    epoch = {"loss": 0.0, "n": 0, "wrong": 0, "seen": 0, "wrong_cur": 0, "seen_cur": 0,
+             "right_sym": 0, "sym": 0}
+    stopped = "steps"
+    start = time.time() - state["seconds"]
+    total = steps if steps is not None else None
+    bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"train {t.name}",
+               unit="step", dynamic_ncols=True)
+    try:
+        while True:
+            if steps is not None and state["step"] >= steps:
+                stopped = "steps"
+                break
+            if minutes is not None and time.time() - start >= 60 * minutes:
+                stopped = "minutes"
+                break
+            digits = sample_digits(p, state["digits"], rng)
+            x, y, lengths = make_batch(t, digits, rng)
+            x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
+            logits = model(x, lengths, dropout=dropout_rate(p, max(digits)))
+            inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
+            ce = F.cross_entropy(logits[inside], y[inside])
+            loss = ce
+            if model.relax_sets > 1 and state["pull"] > 0:
+                loss = loss + state["pull"] * pull_cost(model)
+            if p.saturation > 0:
+                loss = loss + p.saturation * model.saturation
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if p.clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), p.clip)
+            if p.noise > 0:
+                add_gradient_noise(model.parameters(),
+                                   noise_sigma(p.noise, state["step"] + 1, state["seq_err"]), gen)
+            optimizer.step()
+            with torch.no_grad():
+                ok, r, n = score(logits.argmax(-1), y, lengths)
+            state["step"] += 1
+            cur = torch.tensor(digits, device=dev) == state["digits"]
+            epoch["loss"] += float(ce)
+            epoch["n"] += 1
+            epoch["wrong"] += int((~ok).sum())
+            epoch["seen"] += len(digits)
+            epoch["wrong_cur"] += int((~ok & cur).sum())
+            epoch["seen_cur"] += int(cur.sum())
+            epoch["right_sym"] += r
+            epoch["sym"] += n
+            bar.update(1)
+            if state["step"] % p.epoch_steps == 0:
+                state["seconds"] = time.time() - start
+                rec = _end_epoch(model, p, state, epoch, schedule, history)
+                if rec.get("averaged"):
+                    optimizer = make_optimizer(model, p, state["lr"])
+                for group in optimizer.param_groups:
+                    group["lr"] = state["lr"]
+                bar.set_postfix(loss=f"{rec['loss']:.3f}", err=f"{rec['seq_err']:.2f}",
+                                digits=state["digits"])
+                if out is not None:
+                    with open(out / "log.jsonl", "a") as f:
+                        f.write(json.dumps(rec) + "\n")
+                epoch = dict.fromkeys(epoch, 0) | {"loss": 0.0}
+                if until is not None and rec["err_longest"] == 0.0:
+                    model.eval()
+                    res = evaluate(model, t.name, until[0], until[1], seed=state["step"],
+                                   stop_on_error=True)
+                    model.train()
+                    rec["until_exact"] = res["exact"]
+                    if res["exact"] == 1.0 and res["samples"] == until[1]:
+                        stopped = "generalised"
+                        break
+            if out is not None and state["step"] % checkpoint_every == 0:
+                state["seconds"] = time.time() - start
+                save()
+    finally:
+        bar.close()
+    state["seconds"] = time.time() - start
+    save()
+    return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
+
+
+def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedule,
+               history: list[dict]) -> dict:
+    """Epoch bookkeeping: metrics, curriculum advance, pull schedule, averaging, lr decay."""
+    loss = epoch["loss"] / max(1, epoch["n"])
+    seq_err = epoch["wrong"] / max(1, epoch["seen"])
+    err_cur = epoch["wrong_cur"] / epoch["seen_cur"] if epoch["seen_cur"] else seq_err
+    state["seq_err"] = seq_err
+    rec = {"step": state["step"], "seconds": round(state["seconds"], 2), "digits": state["digits"],
+           "loss": loss, "seq_err": seq_err, "err_longest": err_cur,
+           "symbol_acc": epoch["right_sym"] / max(1, epoch["sym"]), "lr": state["lr"],
+           "relax_sets": model.relax_sets, "pull": state["pull"]}
+    if err_cur < p.threshold:
+        if p.curriculum and state["digits"] < p.max_digits:
+            state["digits"] += 1
+        if model.relax_sets > 1:
+            if schedule.advance():
+                average_sets(model)
+                rec["averaged"] = True
+            state["pull"] = schedule.pull
+    perp = math.exp(min(loss, 50.0))
+    prev = state["perplexities"][-3:]
+    if len(prev) == 3 and perp > max(prev):
+        state["lr"] *= p.lr_decay
+    state["perplexities"] = (prev + [perp])[-3:]
+    history.append(rec)
+    return rec
