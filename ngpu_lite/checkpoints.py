@@ -84,7 +84,7 @@ def save(path: str | Path, model: NeuralGPU, task: str, meta: dict | None = None
         "library_version": __version__,
         "git_commit": git_commit(),
         "hardware": hardware(),
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
     }
     info.update(meta or {})
     blob = {"info": info, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}

@@ -258,7 +258,7 @@ def train(
                 ok, r, n = score(logits.argmax(-1), y, lengths)
             state["step"] += 1
             cur = torch.tensor(digits, device=dev) == state["digits"]
-            epoch["loss"] += float(ce)
+            epoch["loss"] += ce.item()
             epoch["n"] += 1
             epoch["wrong"] += int((~ok).sum())
             epoch["seen"] += len(digits)

@@ -1,0 +1,38 @@
+# Two commands for a newcomer: `make lab` and `make test`. Both create .venv and install the
+# project the first time; later runs skip the install unless pyproject.toml changed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test test-all lint bench checkpoints results book sync clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=chapters $(ROOT_FLAG)
+
+# The whole suite in fast mode: unit and learning tests, every chapter under nbval.
+# Exit status 5 ("no tests ran") is not a failure.
+test: $(STAMP)
+	NGPU_FAST=1 $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax tests chapters; \
+	rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+
+# Also the slow checks (2000-bit evaluation of shipped checkpoints).
+test-all: $(STAMP)
+	NGPU_FAST=1 $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax -m "slow or not slow" tests chapters
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ngpu_lite tests benchmarks chapters/*.py
+
+# Re-pair every chapter's .ipynb with its edited .py source (the .py wins).
+sync: $(STAMP)
+	for f in chapters/[0-9][0-9]_*.py; do $(VENV)/bin/jupytext --to ipynb --update -o $${f%.py}.ipynb $$f; done
+
+clean-venv:
+	rm -rf $(VENV)

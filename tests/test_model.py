@@ -1,0 +1,109 @@
+"""The model: shapes, parameter count, masking, CGRU, relaxation."""
+
+import random
+
+import torch
+
+from ngpu_lite import NeuralGPU, average_sets, pull_cost
+from ngpu_lite.cgru import CGRU, cgru, diagonal_shift, sigmoid_cutoff
+from ngpu_lite.tasks import make_batch
+
+
+def test_paper_configuration_has_31248_parameters_per_set():
+    model = NeuralGPU(w=4, m=24, l=2, kernel=3, relax_sets=6)
+    assert model.params_per_set() == 31_248
+    assert model.gate_weight.shape == (6, 2, 48, 24, 3, 3)
+
+
+def test_logits_have_one_distribution_per_position(tiny_model):
+    x, _, lengths = make_batch("badd", [3, 3], random.Random(0))
+    assert tiny_model(x, lengths).shape == (2, 7, 13)
+
+
+def test_padding_never_changes_an_answer(tiny_model):
+    x, _, lengths = make_batch("bmul", [2, 9, 5, 1], random.Random(1))
+    together = tiny_model(x, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        alone = tiny_model(x[i:i + 1, :n])
+        torch.testing.assert_close(together[i, :n], alone[0], atol=1e-5, rtol=1e-5)
+
+
+def test_extra_padding_columns_change_nothing(tiny_model):
+    x, _, lengths = make_batch("badd", [4], random.Random(2))
+    wide = torch.nn.functional.pad(x, (0, 6))
+    torch.testing.assert_close(tiny_model(wide, lengths)[:, :9], tiny_model(x, lengths))
+
+
+def test_sigmoid_cutoff_reaches_exact_zero_and_one():
+    v = sigmoid_cutoff(torch.tensor([-10.0, 0.0, 10.0]))
+    assert v[0] == 0.0 and v[2] == 1.0 and abs(v[1] - 0.5) < 1e-6
+
+
+def test_cgru_module_matches_equations():
+    torch.manual_seed(0)
+    unit = CGRU(m=4)
+    s = torch.randn(2, 4, 3, 5)
+    conv = torch.nn.functional.conv2d
+    gu, gr = conv(s, unit.gate_weight, unit.gate_bias, padding=1).chunk(2, 1)
+    u, r = sigmoid_cutoff(gu), sigmoid_cutoff(gr)
+    want = u * s + (1 - u) * torch.tanh(conv(r * s, unit.cand_weight, unit.cand_bias, padding=1))
+    torch.testing.assert_close(unit(s), want)
+
+
+def test_diagonal_shift_moves_two_thirds_of_the_channels():
+    s = torch.arange(6 * 5, dtype=torch.float).reshape(1, 6, 1, 5)
+    d = diagonal_shift(s)
+    assert d[0, 0, 0].tolist() == [0, 0, 1, 2, 3]
+    assert d[0, 2, 0].tolist() == [11, 12, 13, 14, 0]
+    assert torch.equal(d[0, 4:], s[0, 4:])
+
+
+def test_gates_are_reported():
+    g = {}
+    s = torch.randn(1, 4, 2, 3)
+    cgru(s, torch.randn(8, 4, 3, 3), torch.zeros(8), torch.randn(4, 4, 3, 3), torch.zeros(4), gates=g)
+    assert g["u"].shape == g["r"].shape == s.shape
+
+
+def test_pull_is_zero_when_sets_agree_and_positive_when_not():
+    model = NeuralGPU(m=8, relax_sets=3)
+    assert float(pull_cost(model).detach()) < 1e-9  # zero up to float rounding
+    with torch.no_grad():
+        model.cand_bias[1] += 1.0
+    # one set off by 1 in m=8 entries per layer: deviations 2/3 and 1/3, 1/3
+    want = model.config.l * 8 * ((2 / 3) ** 2 + 2 * (1 / 3) ** 2)
+    assert abs(float(pull_cost(model).detach()) - want) < 1e-4
+
+
+def test_averaging_gives_the_mean_of_the_sets():
+    torch.manual_seed(0)
+    model = NeuralGPU(m=8, relax_sets=4)
+    with torch.no_grad():
+        for p in model.stacked_parameters():
+            p.add_(torch.randn_like(p))
+    means = [p.mean(0).clone() for p in model.stacked_parameters()]
+    average_sets(model)
+    assert model.relax_sets == 1 and model.config_dict()["relax_sets"] == 1
+    for p, m in zip(model.stacked_parameters(), means, strict=True):
+        torch.testing.assert_close(p[0], m)
+
+
+def test_step_t_uses_set_t_mod_r():
+    torch.manual_seed(0)
+    model = NeuralGPU(w=2, m=8, relax_sets=3).eval()
+    used = []
+    x, _, _ = make_batch("copy", [2], random.Random(0))  # length 5: 5 steps
+    real = torch.nn.functional.conv2d
+
+    def spy(s, w, *a, **k):
+        for i in range(3):
+            if any(w.data_ptr() == model.gate_weight[i, j].data_ptr() for j in range(2)):
+                used.append(i)
+        return real(s, w, *a, **k)
+
+    torch.nn.functional.conv2d = spy
+    try:
+        model(x)
+    finally:
+        torch.nn.functional.conv2d = real
+    assert used == [0, 0, 1, 1, 2, 2, 0, 0, 1, 1]

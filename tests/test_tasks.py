@@ -1,0 +1,115 @@
+"""Task generators and encodings against Python integer arithmetic."""
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ngpu_lite.tasks import (
+    ADD_SEP,
+    MUL_SEP,
+    PAD,
+    TASKS,
+    TaskError,
+    decode,
+    encode,
+    encode_text,
+    from_digits,
+    get_task,
+    length_for,
+    make_batch,
+    random_operands,
+    to_digits,
+)
+
+
+def _value(symbols, base):
+    """Integer from lower-endian symbols up to the first PAD."""
+    digits = []
+    for s in symbols:
+        if s == PAD:
+            break
+        digits.append(s - 1)
+    return from_digits(digits, base)
+
+
+def test_paper_example_5_plus_14():
+    # lower-endian 1 0 1 0 (5) + 0 1 1 1 (14) -> 1 1 0 0 1 (19), then PAD
+    x, y = encode("badd", [1, 0, 1, 0], [0, 1, 1, 1])
+    assert x == [2, 1, 2, 1, ADD_SEP, 1, 2, 2, 2]
+    assert y == [2, 2, 1, 1, 2, PAD, PAD, PAD, PAD]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["badd", "bmul", "add", "mul"]), st.integers(1, 2000), st.integers(0, 2**32))
+def test_arithmetic_targets_match_python_integers(name, digits, seed):
+    t = get_task(name)
+    a, b = random_operands(t, digits, random.Random(seed))
+    x, y = encode(t, a, b)
+    assert len(x) == len(y) == length_for(digits)
+    assert x[digits] == (ADD_SEP if name in ("badd", "add") else MUL_SEP)
+    va, vb = _value(x[:digits], t.base), _value(x[digits + 1:], t.base)
+    assert (va, vb) == (from_digits(a, t.base), from_digits(b, t.base))
+    want = va + vb if name in ("badd", "add") else va * vb
+    assert _value(y, t.base) == want
+    n_digits = len(to_digits(want, t.base))  # no leading zeros, then only PAD
+    assert all(s != PAD for s in y[:n_digits]) and all(s == PAD for s in y[n_digits:])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["copy", "reverse", "duplicate", "sort"]), st.integers(1, 2000),
+       st.integers(0, 2**32))
+def test_string_tasks_match_their_rule(name, digits, seed):
+    a, _ = random_operands(name, digits, random.Random(seed))
+    x, y = encode(name, a)
+    assert len(x) == len(y) == length_for(digits) - (1 if name == "duplicate" else 0)
+    bits = [s - 1 for s in x if s != PAD]
+    out = [s - 1 for s in y if s != PAD]
+    want = {"copy": bits, "reverse": bits[::-1], "duplicate": bits + bits, "sort": sorted(bits)}
+    assert out == want[name]
+
+
+@given(st.integers(0, 2**2000), st.integers(0, 2**2000))
+@settings(max_examples=30, deadline=None)
+def test_human_numbers_round_trip_2000_bits(a, b):
+    x, y = encode_text("badd", bin(a)[2:], bin(b)[2:])
+    assert decode("badd", y) == bin(a + b)[2:]
+    x, y = encode_text("bmul", bin(a)[2:], bin(b)[2:])
+    assert decode("bmul", y) == bin(a * b)[2:]
+
+
+def test_decimal_human_numbers():
+    _, y = encode_text("mul", "123", "45")
+    assert decode("mul", y) == "5535"
+
+
+def test_batch_mixes_lengths_and_records_them():
+    x, y, lengths = make_batch("badd", [1, 5, 3], random.Random(0))
+    assert x.shape == y.shape == (3, 11)
+    assert lengths.tolist() == [3, 11, 7]
+    assert (x[0, 3:] == PAD).all()
+
+
+def test_generators_are_seeded():
+    a = make_batch("bmul", [4, 7], random.Random(5))
+    b = make_batch("bmul", [4, 7], random.Random(5))
+    assert all((u == v).all() for u, v in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize("bad, message", [
+    (("badd", "102", "1"), "outside base 2"),
+    (("badd", "", "1"), "empty operand"),
+    (("badd", "101"), "two operands"),
+    (("reverse", "1", "1"), "one operand"),
+    (("add", "12a", "3"), "outside base 10"),
+])
+def test_bad_operands_raise_clear_errors(bad, message):
+    with pytest.raises(TaskError, match=message):
+        encode_text(*bad)
+
+
+def test_unknown_task_lists_known_ones():
+    with pytest.raises(TaskError, match="badd"):
+        get_task("division")
+    assert set(TASKS) >= {"copy", "reverse", "duplicate", "sort", "badd", "bmul", "add", "mul"}
