@@ -166,7 +166,7 @@ def train(
     until: tuple[int, int] | None = None,
     checkpoint_every: int = 100,
     progress: bool = True,
-    model: NeuralGPU | None = None,
+    start_model: NeuralGPU | None = None,
     device: str | torch.device | None = None,
     **overrides,
 ) -> TrainResult:
@@ -175,6 +175,7 @@ def train(
     Stops after `steps` steps or `minutes` of wall time (counting earlier resumed time), or, with
     `until=(digits, samples)`, once the model answers `samples` fresh `digits`-digit cases exactly
     (checked at the end of each epoch whose training error is 0 at the longest length).
+    `start_model` continues training a given model instead of a fresh one.
     """
     from . import device as default_device
 
@@ -189,8 +190,7 @@ def train(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    if model is None:
-        model = NeuralGPU(**p.model)
+    model = start_model if start_model is not None else NeuralGPU(**p.model)
     state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
              "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": []}
     history: list[dict] = []

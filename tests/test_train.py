@@ -81,7 +81,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
 
 
 def test_relaxation_sets_are_averaged_when_the_pull_passes_its_limit():
-    res = train("copy", "tiny", seed=0, steps=100, progress=False, model=None,
+    res = train("copy", "tiny", seed=0, steps=100, progress=False,
                 pull=0.09, pull_limit=0.1, threshold=1.01, epoch_steps=10)
     assert res.model.relax_sets == 1  # tiny starts with one set: stays one
     from ngpu_lite.train import Preset
