@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench checkpoints results book sync clean-venv
+.PHONY: lab test test-all lint bench assignments sync clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ lint: $(STAMP)
 # Re-pair every chapter's .ipynb with its edited .py source (the .py wins).
 sync: $(STAMP)
 	for f in chapters/[0-9][0-9]_*.py; do $(VENV)/bin/jupytext --to ipynb --update -o $${f%.py}.ipynb $$f; done
+
+# Performance measurements: writes figures/benchmark.json and a figure (see benchmarks/README.md).
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+# Student versions of the course assignments into assignments/release/ (see assignments/README.md).
+assignments: $(STAMP)
+	$(PY) -m assignments.build
 
 clean-venv:
 	rm -rf $(VENV)
