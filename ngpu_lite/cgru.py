@@ -73,20 +73,18 @@ def cgru(
     """
     pad = gate_weight.shape[-1] // 2
     g = F.conv2d(s, gate_weight, gate_bias, padding=pad)
-    gu, gr = g.chunk(2, dim=1)
-    if hard:
-        u, r = hard_sigmoid(gu), hard_sigmoid(gr)
-        pre = F.conv2d(r * s, cand_weight, cand_bias, padding=pad)
-        c = hard_tanh(pre)
-    else:
-        u, r = sigmoid_cutoff(gu, cutoff), sigmoid_cutoff(gr, cutoff)
-        c = torch.tanh(F.conv2d(r * s, cand_weight, cand_bias, padding=pad))
+    # one nonlinearity over both gates (a contiguous tensor), then split: u first, r second
+    ur = hard_sigmoid(g) if hard else sigmoid_cutoff(g, cutoff)
+    u, r = ur.chunk(2, dim=1)
+    pre = F.conv2d(r * s, cand_weight, cand_bias, padding=pad)
+    c = hard_tanh(pre) if hard else torch.tanh(pre)
     kept = diagonal_shift(s) if diagonal else s
     if gates is not None:
         gates["u"], gates["r"] = u, r
         if hard:
             gates["saturation"] = saturation_cost(g) + saturation_cost(pre)
-    return u * kept + (1 - u) * c
+    # u ⊙ kept + (1 − u) ⊙ c in one op; under bf16 autocast c and u come back in bf16
+    return torch.lerp(c.to(kept.dtype), kept, u.to(kept.dtype))
 
 
 def init_cgru_(

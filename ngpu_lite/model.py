@@ -2,7 +2,8 @@
 
 Input symbol `i_k` is embedded (as `tanh(E[i_k])`) into the first column of the image, every other
 cell starts at zero; after `n` steps the logits at position `k` are `O · s_fin[0, k, :]`. Tensors
-here are channels first, `[batch, m, w, n]`, the layout PyTorch's convolutions want.
+here are channels first, `[batch, m, w, n]`, the layout PyTorch's convolutions want, stored
+channels-last in memory (faster convolutions on CPU; the values are the same).
 
 Masking makes padding invisible: after every CGRU the state is zeroed beyond each example's own
 length, and each example is read out after its own number of steps, so a batch mixing lengths gives
@@ -62,7 +63,7 @@ class NeuralGPU(nn.Module):
         self.cand_bias = nn.Parameter(torch.empty(r, l, m))
         self.output = nn.Linear(m, c.n_symbols)
         self.reset_parameters()
-        self.saturation = torch.zeros(())  # improved model: saturation cost of the last forward
+        self.saturation = torch.zeros(())  # hard units: saturation cost of the last forward with grads
 
     # --- set-up -------------------------------------------------------------------------------
     def reset_parameters(self) -> None:
@@ -97,9 +98,10 @@ class NeuralGPU(nn.Module):
         """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first column, zeros elsewhere."""
         B, n = x.shape
         e = torch.tanh(self.embedding[x]) * (x != PAD).unsqueeze(-1)  # PAD embeds to exactly 0
-        s = e.new_zeros(B, self.config.m, self.config.w, n)
-        s[:, :, 0, :] = e.transpose(1, 2)
-        return s
+        # channels-last memory ([B, w, n, m] in memory): oneDNN's convolutions run much faster on it
+        s = e.new_zeros(B, self.config.w, n, self.config.m)
+        s[:, 0] = e
+        return s.permute(0, 3, 1, 2)
 
     def forward(
         self,
@@ -130,20 +132,23 @@ class NeuralGPU(nn.Module):
         s = s * mask
         r = self.relax_sets
         hard, diagonal = c.hard, c.diagonal
+        # one view per (set, layer), made once: fewer Python-level ops and autograd nodes per step
+        weights = [list(zip(*(p[k].unbind(0) for p in self.stacked_parameters()), strict=True))
+                   for k in range(r)]
         saturation = s.new_zeros(())
         readouts: list[torch.Tensor] = []
         active = B
-        want_gates = hook is not None or hard
+        want_saturation = hard and torch.is_grad_enabled()  # a training signal only: skip it otherwise
+        want_gates = hook is not None or want_saturation
         for t in range(width):
             if dropout > 0 and self.training:
                 s = F.dropout(s, dropout)
             k = t % r
             for j in range(c.l):
                 gates: dict | None = {} if want_gates else None
-                s = cgru(s, self.gate_weight[k, j], self.gate_bias[k, j],
-                         self.cand_weight[k, j], self.cand_bias[k, j],
-                         cutoff=c.cutoff, hard=hard, diagonal=diagonal, gates=gates) * mask
-                if hard:
+                s = cgru(s, *weights[k][j], cutoff=c.cutoff, hard=hard, diagonal=diagonal,
+                         gates=gates) * mask
+                if want_saturation:
                     saturation = saturation + gates["saturation"]
                 if hook is not None:
                     hook(t, j, s[:1], gates)

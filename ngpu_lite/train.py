@@ -50,6 +50,8 @@ class Preset:
     pull_limit: float = 0.1
     saturation: float = 0.0  # weight of the saturation cost (hard nonlinearities)
     lr_decay: float = 0.98
+    precision: str = "fp32"  # "bf16": bfloat16 autocast for the forward pass (weights stay fp32)
+    buckets: int = 1  # forward a mixed-length batch in this many groups of similar length
 
 
 PRESETS: dict[str, Preset] = {
@@ -114,6 +116,33 @@ def sample_digits(p: Preset, cur: int, rng: random.Random) -> list[int]:
     if rng.random() < 0.25:
         d = max(d, rng.randint(p.min_digits, p.max_digits))
     return [d] * p.batch
+
+
+def autocast(dev: torch.device, precision: str) -> torch.autocast:
+    """Mixed precision for a forward pass: `bf16` runs convolutions in bfloat16, `fp32` nothing."""
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def forward_buckets(model: NeuralGPU, x: torch.Tensor, lengths: torch.Tensor, dropout: float,
+                    buckets: int = 1) -> torch.Tensor:
+    """Float logits `[B, n, symbols]` of a mixed-length batch, run as `buckets` groups of similar
+    length, each only as wide as its longest example: no work on the padding of short examples."""
+    B, n = x.shape
+    if buckets <= 1 or B < 2:
+        return model(x, lengths, dropout=dropout).float()
+    order = torch.argsort(lengths, stable=True)
+    logits, saturation = None, 0.0
+    for idx in order.tensor_split(min(buckets, B)):
+        width = int(lengths[idx].max())
+        part = model(x[idx, :width], lengths[idx], dropout=dropout).float()
+        saturation = saturation + model.saturation * len(idx) / B
+        if logits is None:
+            logits = part.new_zeros(B, n, part.shape[-1])
+        logits[idx, :width] = part
+    model.saturation = saturation  # mean over the buckets, weighted by their sizes
+    return logits
 
 
 def make_optimizer(model: NeuralGPU, p: Preset, lr: float) -> torch.optim.Optimizer:
@@ -238,7 +267,8 @@ def train(
             digits = sample_digits(p, state["digits"], rng)
             x, y, lengths = make_batch(t, digits, rng)
             x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
-            logits = model(x, lengths, dropout=dropout_rate(p, max(digits)))
+            with autocast(dev, p.precision):
+                logits = forward_buckets(model, x, lengths, dropout_rate(p, max(digits)), p.buckets)
             inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
             ce = F.cross_entropy(logits[inside], y[inside])
             loss = ce

@@ -1,0 +1,1 @@
+"""Performance measurements for ngpu_lite: `python -m benchmarks.run` (or `make bench`)."""

@@ -1,0 +1,455 @@
+"""Benchmarks: training-step speed, 2000-bit inference, time to generalise (`make bench`).
+
+Four parts, each measured on fresh random inputs in this one run (timings on a shared machine are
+noisy, so compare ratios from the same run, never numbers across runs):
+
+1. `steps`: one training step (forward + backward) at lengths 21 and 41, `m` 24 and 128, batch 32,
+   for the library and for a plain reference loop kept here (one `nn.Conv2d` per gate, NCHW, a
+   Python loop over steps), with the same weights (their logits are checked equal first); plus
+   achieved convolution GFLOP/s against this machine's measured matmul rate.
+2. `precision`: the `fast` recipe trained the same number of steps in fp32 and in bf16 autocast
+   (same seed and data): does bf16 learn as well?
+3. `inference`: time and peak memory of one 2000-bit addition (length 4001) and of a batch of 32,
+   untrained model of the default (`fast`) preset, each in a fresh process with a time cap.
+4. `train`: wall time and steps from scratch until 100% exact on 128 fresh 200-bit cases and then
+   on 32 fresh 2000-bit cases, per seed and preset, each run capped.
+
+Writes `<out>/<name>.json` and `<out>/<name>.png`. `--smoke` runs every part at toy sizes in
+seconds (for CI); its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import resource
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ngpu_lite import NeuralGPU, evaluate, make_batch, train
+from ngpu_lite.cgru import sigmoid_cutoff
+from ngpu_lite.tasks import length_for
+from ngpu_lite.train import PRESETS, autocast
+
+# --- the plain reference loop ------------------------------------------------------------------
+
+
+class PlainCGRU(nn.Module):
+    """The textbook CGRU: one `nn.Conv2d` per gate bank, default NCHW memory, no fusion."""
+
+    def __init__(self, m: int, kernel: int = 3):
+        super().__init__()
+        self.u = nn.Conv2d(m, m, kernel, padding=kernel // 2)
+        self.r = nn.Conv2d(m, m, kernel, padding=kernel // 2)
+        self.c = nn.Conv2d(m, m, kernel, padding=kernel // 2)
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        u = sigmoid_cutoff(self.u(s))
+        r = sigmoid_cutoff(self.r(s))
+        return u * s + (1 - u) * torch.tanh(self.c(r * s))
+
+
+class PlainNeuralGPU(nn.Module):
+    """The paper's Neural GPU as a plain loop over `n` steps of `l` CGRUs (no masking needed: every
+    example in a benchmark batch has the full length)."""
+
+    def __init__(self, w: int, m: int, l: int, kernel: int = 3, n_symbols: int = 13):
+        super().__init__()
+        self.w, self.m = w, m
+        self.embedding = nn.Embedding(n_symbols, m)
+        self.cells = nn.ModuleList(PlainCGRU(m, kernel) for _ in range(l))
+        self.output = nn.Linear(m, n_symbols)
+
+    @classmethod
+    def from_library(cls, model: NeuralGPU) -> PlainNeuralGPU:
+        """A plain copy of `model` (one relaxation set) with the very same weights."""
+        c = model.config
+        plain = cls(c.w, c.m, c.l, c.kernel, c.n_symbols)
+        with torch.no_grad():
+            plain.embedding.weight.copy_(model.embedding)
+            for j, cell in enumerate(plain.cells):
+                gw, gb = model.gate_weight[0, j], model.gate_bias[0, j]
+                cell.u.weight.copy_(gw[: c.m]), cell.u.bias.copy_(gb[: c.m])
+                cell.r.weight.copy_(gw[c.m:]), cell.r.bias.copy_(gb[c.m:])
+                cell.c.weight.copy_(model.cand_weight[0, j]), cell.c.bias.copy_(model.cand_bias[0, j])
+            plain.output.load_state_dict(model.output.state_dict())
+        return plain
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, n = x.shape
+        e = torch.tanh(self.embedding(x)) * (x != 0).unsqueeze(-1)
+        s = e.new_zeros(B, self.m, self.w, n)
+        s[:, :, 0, :] = e.transpose(1, 2)
+        for _ in range(n):
+            for cell in self.cells:
+                s = cell(s)
+        return self.output(s[:, :, 0, :].transpose(1, 2))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def conv_flops(batch: int, n: int, m: int, w: int = 4, l: int = 2, kernel: int = 3) -> float:
+    """Convolution FLOPs of one forward pass: `n` steps × `l` CGRUs × `3m` output channels."""
+    return 2.0 * batch * w * n * (3 * m * m * kernel * kernel) * l * n
+
+
+def matmul_rate(dtype: torch.dtype, size: int, reps: int) -> float:
+    """Best GFLOP/s of a `size`³ matrix multiply in `dtype` (the machine's reachable peak)."""
+    a = torch.randn(size, size).to(dtype)
+    a @ a
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - t)
+    return 2.0 * size**3 / best / 1e9
+
+
+def time_interleaved(fns: dict, reps: int) -> dict:
+    """Median wall and process-CPU seconds per call of each function, interleaved so that load
+    changes on a shared machine hit every variant alike (one warm-up call each first)."""
+    for f in fns.values():
+        f()
+    wall: dict = {k: [] for k in fns}
+    cpu: dict = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, f in fns.items():
+            t, c = time.perf_counter(), time.process_time()
+            f()
+            cpu[k].append(time.process_time() - c)
+            wall[k].append(time.perf_counter() - t)
+    return {k: {"wall_s": statistics.median(wall[k]), "cpu_s": statistics.median(cpu[k])}
+            for k in fns}
+
+
+def _step_fn(model: nn.Module, x: torch.Tensor, y: torch.Tensor, precision: str, library: bool):
+    def step() -> None:
+        model.zero_grad(set_to_none=True)
+        with autocast(x.device, precision):
+            logits = model(x) if not library else model(x, None)
+        F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1)).backward()
+    return step
+
+
+# --- part 1: training steps --------------------------------------------------------------------
+
+
+def bench_steps(lengths: list[int], ms: list[int], batch: int, reps: int, mm_size: int) -> dict:
+    """Training-step time of the reference loop and the library variants, and GFLOP/s."""
+    rates = {"fp32": matmul_rate(torch.float32, mm_size, 3),
+             "bf16": matmul_rate(torch.bfloat16, mm_size, 3)}
+    rows = []
+    for m in ms:
+        for n in lengths:
+            torch.manual_seed(0)
+            x, y, _ = make_batch("badd", [(n - 1) // 2] * batch, random.Random(n * 1000 + m))
+            lib = NeuralGPU(w=4, m=m, l=2)
+            ref = PlainNeuralGPU.from_library(lib)
+            fast = NeuralGPU(**PRESETS["fast"].model | {"m": m})
+            with torch.no_grad():  # same weights, same answers: the speed-up changes nothing
+                want = ref(x)
+                torch.testing.assert_close(lib(x), want, atol=1e-4, rtol=1e-4)
+                bf_err = float((lib_bf16_logits(lib, x) - want).abs().max())
+            fns = {"reference": _step_fn(ref, x, y, "fp32", False),
+                   "library": _step_fn(lib, x, y, "fp32", True),
+                   "library_bf16": _step_fn(lib, x, y, "bf16", True),
+                   "fast_model": _step_fn(fast, x, y, "fp32", True),
+                   "fast_model_bf16": _step_fn(fast, x, y, "bf16", True)}
+            times = time_interleaved(fns, reps)
+            flops = 3 * conv_flops(batch, n, m)  # backward ≈ 2 × forward
+            row = {"length": n, "m": m, "batch": batch, "gflop_per_step": flops / 1e9,
+                   "max_abs_logit_diff_bf16": bf_err, "times": times}
+            for clock in ("wall_s", "cpu_s"):
+                base = times["reference"][clock]
+                row[f"speedup_{clock}"] = {k: base / v[clock] for k, v in times.items()}
+                row[f"gflops_{clock}"] = {k: flops / v[clock] / 1e9 for k, v in times.items()}
+            rows.append(row)
+            print(f"steps n={n} m={m}: " + ", ".join(
+                f"{k} {v['cpu_s']:.3f}s cpu ({row['speedup_cpu_s'][k]:.2f}x)" for k, v in times.items()),
+                flush=True)
+    return {"matmul_gflops": rates, "matmul_size": mm_size, "rows": rows,
+            "note": "step = forward + backward + zero_grad on a full-length batch of additions; "
+                    "GFLOP counts convolutions only (3 × forward)"}
+
+
+@torch.no_grad()
+def lib_bf16_logits(model: NeuralGPU, x: torch.Tensor) -> torch.Tensor:
+    with autocast(x.device, "bf16"):
+        return model(x).float()
+
+
+# --- part 2: does bf16 train as well? ----------------------------------------------------------
+
+
+def bench_precision(task: str, preset: str, steps: int, seed: int, eval_digits: list[int],
+                    eval_samples: int, **overrides) -> dict:
+    """Train the same recipe, seed and data in fp32 and in bf16; compare curves and accuracy."""
+    out = {"task": task, "preset": preset, "steps": steps, "seed": seed, "runs": {}}
+    for precision in ("fp32", "bf16"):
+        c = time.process_time()
+        res = train(task, preset, seed=seed, steps=steps, progress=False, precision=precision,
+                    **overrides)
+        cpu = time.process_time() - c
+        evals = {d: evaluate(res.model, task, d, eval_samples, seed=10_000 + d)["exact"]
+                 for d in eval_digits}
+        out["runs"][precision] = {"wall_s": res.seconds, "cpu_s": cpu, "exact": evals,
+                                  "history": [{k: h[k] for k in ("step", "loss", "seq_err")}
+                                              for h in res.history]}
+        print(f"precision {precision}: {steps} steps in {cpu:.0f}s cpu, exact {evals}", flush=True)
+    return out
+
+
+# --- part 3: inference -------------------------------------------------------------------------
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def infer_once(batch: int, digits: int, precision: str, threads: int = 0) -> dict:
+    """Answer `batch` fresh `digits`-bit additions with an untrained `fast`-preset model: wall and
+    CPU seconds, and the peak resident memory above the level before the forward (sampled)."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = NeuralGPU(**PRESETS["fast"].model).eval()
+    x, _, lengths = make_batch("badd", [digits] * batch, random.Random(digits + batch))
+    before = _rss_mb()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.01):
+            peak[0] = max(peak[0], _rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t, c = time.perf_counter(), time.process_time()
+    with torch.no_grad(), autocast(x.device, precision):
+        model(x, lengths).argmax(-1)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    done.set()
+    sampler.join()
+    return {"wall_s": wall, "cpu_s": cpu, "peak_extra_mb": max(0.0, peak[0] - before),
+            "rss_before_mb": before,
+            "tflop": conv_flops(batch, length_for(digits), model.config.m) / 1e12}
+
+
+def _infer_child(q, *args) -> None:
+    q.put(infer_once(*args))
+
+
+def bench_inference(digits: int, batches: list[int], precisions: list[str], threads: int,
+                    cap_s: float | None) -> list[dict]:
+    """One fresh process per (batch, precision), stopped at `cap_s` (`None`: in this process, no
+    cap): wall time and peak memory, or 'over the cap'."""
+    ctx = mp.get_context("spawn")
+    rows = []
+    for batch in batches:
+        for precision in precisions:
+            row = {"digits": digits, "length": length_for(digits), "batch": batch,
+                   "precision": precision, "cap_s": cap_s}
+            if cap_s is None:
+                row |= {"finished": True} | infer_once(batch, digits, precision, threads)
+            else:
+                q = ctx.Queue()
+                p = ctx.Process(target=_infer_child, args=(q, batch, digits, precision, threads))
+                p.start()
+                p.join(cap_s)
+                if p.is_alive():
+                    p.terminate()
+                    p.join()
+                    row["finished"] = False
+                else:
+                    row |= {"finished": True} | q.get()
+            rows.append(row)
+            print(f"inference {digits} bits batch {batch} {precision}: "
+                  + (f"{row['wall_s']:.1f}s, peak +{row['peak_extra_mb']:.1f} MB"
+                     if row["finished"] else f"over the {cap_s:.0f}s cap"), flush=True)
+    return rows
+
+
+# --- part 4: time to generalise ----------------------------------------------------------------
+
+
+def time_to_generalise(task: str, preset: str, seed: int, cap_s: float, first: tuple[int, int],
+                       final: tuple[int, int], **overrides) -> dict:
+    """Train from scratch until `first` = (digits, samples) is 100% exact, then check `final`;
+    if `final` fails, train on (new data seed) and check again, all within `cap_s` wall seconds."""
+    start = time.time()
+    model, steps, rounds, checks = None, 0, 0, []
+    row = {"task": task, "preset": preset, "seed": seed, "cap_s": cap_s, "first": first,
+           "final": final, "finished": False}
+    while True:
+        left = cap_s - (time.time() - start)
+        if left <= 1:
+            break
+        res = train(task, preset, seed=seed + 1000 * rounds, minutes=left / 60, until=first,
+                    progress=False, start_model=model, **overrides)
+        model, steps = res.model, steps + res.steps
+        if res.stopped != "generalised":
+            break
+        t_first = time.time() - start
+        row.setdefault("first_wall_s", t_first)
+        row.setdefault("first_steps", steps)
+        t = time.time()
+        ev = evaluate(model, task, final[0], final[1], seed=50_000 + 97 * seed + rounds,
+                      stop_on_error=True)
+        checks.append({"after_steps": steps, "exact": ev["exact"], "samples": ev["samples"],
+                       "check_wall_s": time.time() - t})
+        if ev["exact"] == 1.0 and ev["samples"] == final[1]:
+            row |= {"finished": True, "wall_s": time.time() - start, "steps": steps}
+            break
+        rounds += 1
+    row |= {"checks": checks, "steps_run": steps, "elapsed_s": time.time() - start}
+    print(f"generalise {task} {preset} seed {seed}: " + (
+        f"{row['wall_s']:.0f}s, {row['steps']} steps" if row["finished"]
+        else f"not within the {cap_s:.0f}s cap ({steps} steps)"), flush=True)
+    return row
+
+
+def summarise_generalise(rows: list[dict]) -> dict:
+    """Median wall time and steps over the seeds that finished, per (task, preset)."""
+    out: dict = {}
+    for r in rows:
+        out.setdefault(f"{r['task']}/{r['preset']}", []).append(r)
+    return {k: {"seeds": len(v), "finished": sum(r["finished"] for r in v),
+                "median_wall_s": statistics.median(r["wall_s"] for r in v if r["finished"])
+                if all(r["finished"] for r in v) else None,
+                "median_steps": statistics.median(r["steps"] for r in v if r["finished"])
+                if all(r["finished"] for r in v) else None}
+            for k, v in out.items()}
+
+
+# --- figure ------------------------------------------------------------------------------------
+
+
+def plot(result: dict, path: Path) -> None:
+    """Step speed-ups, GFLOP/s against the matmul rate, and fp32 vs bf16 training curves."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    steps = result.get("steps")
+    if steps:
+        rows = steps["rows"]
+        names = list(rows[0]["times"])
+        labels = [f"n={r['length']}\nm={r['m']}" for r in rows]
+        width = 0.8 / len(names)
+        for i, k in enumerate(names):
+            axes[0].bar([j + i * width for j in range(len(rows))],
+                        [r["speedup_cpu_s"][k] for r in rows], width, label=k)
+            axes[1].bar([j + i * width for j in range(len(rows))],
+                        [r["gflops_cpu_s"][k] for r in rows], width, label=k)
+        for ax in axes[:2]:
+            ax.set_xticks([j + 0.4 - width / 2 for j in range(len(rows))], labels)
+        axes[0].axhline(1.0, color="gray", lw=0.8)
+        axes[0].set_ylabel("speed-up over the reference loop (CPU time)")
+        axes[0].legend(fontsize=7)
+        for key, style in (("fp32", "--"), ("bf16", ":")):
+            axes[1].axhline(steps["matmul_gflops"][key], color="k", ls=style,
+                            label=f"matmul {key}")
+        axes[1].set_ylabel("convolution GFLOP/s")
+        axes[1].legend(fontsize=7)
+    prec = result.get("precision")
+    if prec:
+        for k, run in prec["runs"].items():
+            h = run["history"]
+            axes[2].plot([e["step"] for e in h], [e["seq_err"] for e in h], label=k)
+        axes[2].set_xlabel("step")
+        axes[2].set_ylabel("training sequence error")
+        axes[2].set_title(f"{prec['task']}, preset {prec['preset']}, seed {prec['seed']}")
+        axes[2].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the parts asked for and write `<out>/<name>.json` and `.png`; returns the results."""
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--smoke", action="store_true", help="toy sizes, seconds (CI); numbers mean nothing")
+    ap.add_argument("--parts", default="steps,precision,inference,train",
+                    help="comma-separated subset of steps,precision,inference,train")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--reps", type=int, default=3, help="timed repetitions per step variant")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per time-to-generalise run")
+    ap.add_argument("--cap-minutes", type=float, default=20.0, help="cap per generalisation run")
+    ap.add_argument("--infer-cap-minutes", type=float, default=20.0, help="cap per inference run")
+    ap.add_argument("--precision-steps", type=int, default=300)
+    ap.add_argument("--tasks", default="badd:fast,badd:paper,bmul:fast",
+                    help="task:preset pairs for the time-to-generalise part")
+    ap.add_argument("--out", default="figures")
+    ap.add_argument("--name", default="benchmark")
+    a = ap.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    parts = set(a.parts.split(","))
+    result: dict = {
+        "command": "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"), "smoke": a.smoke,
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpus": os.cpu_count(), "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+    }
+    if a.smoke:
+        step_args = dict(lengths=[5], ms=[8], batch=4, reps=1, mm_size=128)
+        prec_args = dict(task="copy", preset="tiny", steps=4, seed=0, eval_digits=[6], eval_samples=4)
+        infer_args = dict(digits=4, batches=[1, 2], precisions=["fp32", "bf16"], cap_s=None)
+        gen_args = dict(cap_s=3.0, first=(6, 8), final=(12, 4))
+        tasks = [("copy", "tiny")]
+        seeds = 1
+    else:
+        step_args = dict(lengths=[21, 41], ms=[24, 128], batch=32, reps=a.reps, mm_size=2048)
+        prec_args = dict(task="badd", preset="fast", steps=a.precision_steps, seed=0,
+                         eval_digits=[20, 50], eval_samples=64)
+        infer_args = dict(digits=2000, batches=[1, 32], precisions=["fp32", "bf16"],
+                          cap_s=60 * a.infer_cap_minutes)
+        gen_args = dict(cap_s=60 * a.cap_minutes, first=(200, 128), final=(2000, 32))
+        tasks = [tuple(s.split(":")) for s in a.tasks.split(",") if s]
+        seeds = a.seeds
+    if "steps" in parts:
+        result["steps"] = bench_steps(**step_args)
+    if "precision" in parts:
+        result["precision"] = bench_precision(**prec_args)
+    if "inference" in parts:
+        result["inference"] = bench_inference(threads=torch.get_num_threads(), **infer_args)
+    if "train" in parts:
+        rows = [time_to_generalise(task, preset, seed, **gen_args)
+                for task, preset in tasks for seed in range(seeds)]
+        result["generalise"] = {"rows": rows, "summary": summarise_generalise(rows)}
+    result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{a.name}.json").write_text(json.dumps(result, indent=1))
+    plot(result, out / f"{a.name}.png")
+    print(f"wrote {a.name}.json and {a.name}.png", flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The benchmark's smoke run: every part runs at toy sizes and writes its JSON and figure.
+
+No timing is asserted: only that the parts ran, and that the library's fast path gives the plain
+reference loop's answers on the same weights.
+"""
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import torch
+
+from ngpu_lite import NeuralGPU, make_batch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `benchmarks` lives at the root
+from benchmarks.run import PlainNeuralGPU, main  # noqa: E402
+
+
+def test_library_gives_the_reference_loops_logits_on_the_same_weights():
+    torch.manual_seed(0)
+    model = NeuralGPU(w=4, m=12, l=2)
+    x, _, _ = make_batch("badd", [5] * 3, random.Random(0))
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), PlainNeuralGPU.from_library(model)(x),
+                                   atol=1e-5, rtol=1e-5)
+
+
+def test_smoke_benchmark_writes_every_part(tmp_path):
+    torch.set_num_threads(1)
+    result = main(["--smoke", "--threads", "1", "--out", str(tmp_path), "--name", "bench"])
+    saved = json.loads((tmp_path / "bench.json").read_text())
+    assert (tmp_path / "bench.png").stat().st_size > 0
+    assert saved["smoke"] is True and saved["command"] == result["command"]
+    row = saved["steps"]["rows"][0]
+    assert set(row["times"]) == {"reference", "library", "library_bf16", "fast_model",
+                                 "fast_model_bf16"}
+    assert set(saved["precision"]["runs"]) == {"fp32", "bf16"}
+    assert [r["batch"] for r in saved["inference"]] == [1, 1, 2, 2]
+    assert all(r["finished"] and r["peak_extra_mb"] >= 0 for r in saved["inference"])
+    assert saved["generalise"]["rows"][0]["task"] == "copy"
