@@ -1,0 +1,360 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. The convolutional GRU
+#
+# The Neural GPU has exactly one kind of building block: the *convolutional gated recurrent
+# unit* (CGRU). It takes a state `s`, a small image with `m` channels, and returns a new state of
+# the same shape. This chapter writes it from scratch, one equation at a time, and checks every
+# piece against `ngpu_lite` on the same weights. You will
+#
+# 1. write the convolution `U * s + B` as a sum of shifted matrix products;
+# 2. write the update gate `u`, the reset gate `r`, the candidate and the CGRU itself;
+# 3. see why the paper's *sigmoid cutoff* lets a gate close exactly, numerically and in a figure;
+# 4. look at the gates of a briefly trained Neural GPU while it adds two binary numbers.
+#
+# The equations (Kaiser & Sutskever 2016, §2), with `*` a convolution over the image:
+#
+# $$u = \sigma'(U' * s + B'), \qquad r = \sigma'(U'' * s + B''),$$
+# $$\mathrm{CGRU}(s) = u \odot s + (1 - u) \odot \tanh\big(U * (r \odot s) + B\big),$$
+# $$\sigma'(x) = \max\big(0, \min(1, 1.2\,\sigma(x) - 0.1)\big).$$
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from ngpu_lite import CGRU, NeuralGPU, cgru, decode, encode_text, evaluate, sigmoid_cutoff, train
+from ngpu_lite.book import pick, savefig, seed_everything
+from ngpu_lite.tasks import stack_examples
+
+torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
+seed_everything(0)
+
+# %% [markdown]
+# ## The state and the convolution
+#
+# The Neural GPU's state, the *mental image*, is a grid of `w × n` cells (width `w = 4` in the
+# paper, `n` the input length) with `m` channels in each cell. PyTorch's convolutions want
+# channels first, so a batch of states is a tensor `[B, m, w, n]`.
+#
+# A kernel bank `U` of shape `[m_out, m_in, k_h, k_w]` (3 × 3 in the paper) maps every cell to
+# `m_out` new channels from its 3 × 3 neighbourhood. Written out, `(U * s)` at cell `(i, j)` is
+# $\sum_{a,b} U[:, :, a, b] \cdot s[:, i + a - 1, j + b - 1]$, with zeros outside the image. Each
+# of the nine terms is a matrix product of one kernel tap with a shifted copy of the state:
+
+# %%
+def conv(s: torch.Tensor, U: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """`U * s + B` from scratch: one matrix product per kernel tap, on a zero-padded state."""
+    k = U.shape[-1]
+    p = k // 2
+    padded = F.pad(s, (p, p, p, p))  # zeros around the image, so the output keeps its size
+    w, n = s.shape[-2:]
+    out = B[None, :, None, None].expand(s.shape[0], -1, w, n)
+    for a in range(k):
+        for b in range(k):
+            out = out + torch.einsum("oi,biwn->bown", U[:, :, a, b], padded[:, :, a:a + w, b:b + n])
+    return out
+
+
+m, w, n = 24, 4, 9
+s = torch.randn(2, m, w, n)  # two random states
+U = torch.randn(m, m, 3, 3) * 0.1
+B = torch.randn(m)
+torch.testing.assert_close(conv(s, U, B), F.conv2d(s, U, B, padding=1))
+print("conv matches F.conv2d; max abs difference",
+      f"{(conv(s, U, B) - F.conv2d(s, U, B, padding=1)).abs().max().item():.1e}")
+
+# %% [markdown]
+# From here on we use `F.conv2d`, which does the same sum faster.
+#
+# ## One CGRU, gate by gate
+#
+# Take the library's unit, `ngpu_lite.CGRU`, and read its weights. It stores the two gate banks
+# `U'` and `U''` stacked into one tensor of `2m` output channels (one convolution instead of
+# two: the same arithmetic), so the first `m` rows are the update gate's and the next `m` the
+# reset gate's. Its initialisation follows the authors' code: kernels uniform with "unit
+# scaling" × 1.8, gate biases `+1`, candidate bias 0.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+unit = CGRU(m=24)
+U_u, U_r = unit.gate_weight[:m].detach(), unit.gate_weight[m:].detach()  # U', U''
+B_u, B_r = unit.gate_bias[:m].detach(), unit.gate_bias[m:].detach()  # B', B''
+U_c, B_c = unit.cand_weight.detach(), unit.cand_bias.detach()  # U, B of the candidate
+for name, t in [("U'", U_u), ("B'", B_u), ("U''", U_r), ("B''", B_r), ("U", U_c), ("B", B_c)]:
+    print(f"{name:4s} {tuple(t.shape)}")
+per_unit = sum(p.numel() for p in unit.parameters())
+print("parameters in one CGRU at m = 24:", per_unit)
+print("two CGRUs (l = 2), the paper's count:", 2 * per_unit)
+
+# %% [markdown]
+# Three kernel banks of `m × m × 3 × 3` weights and three biases: `3 · (24·24·9 + 24) = 15,624`
+# parameters, and the paper's two layers give the 31,248 it quotes.
+#
+# ### The sigmoid cutoff
+#
+# The gates use $\sigma'(x) = \max(0, \min(1, 1.2\sigma(x) - 0.1))$ instead of the plain
+# logistic $\sigma(x)$: the sigmoid stretched by 1.2 around ½ and clipped to `[0, 1]`.
+
+# %%
+def sigmoid_cutoff_scratch(x: torch.Tensor) -> torch.Tensor:
+    """σ'(x) = max(0, min(1, 1.2·σ(x) − 0.1))."""
+    return torch.clamp(1.2 * torch.sigmoid(x) - 0.1, min=0.0, max=1.0)
+
+
+xs = torch.linspace(-8, 8, 1601)
+torch.testing.assert_close(sigmoid_cutoff_scratch(xs), sigmoid_cutoff(xs))
+print("sigmoid cutoff matches ngpu_lite.sigmoid_cutoff on", len(xs), "points")
+
+# %% [markdown]
+# ### The update gate `u` and the reset gate `r`
+#
+# Both gates look at the same state through their own kernel bank; the library returns the
+# gates it used when it is given a `gates` dictionary, so each can be checked on its own.
+
+# %%
+u = sigmoid_cutoff_scratch(F.conv2d(s, U_u, B_u, padding=1))  # u = σ'(U' * s + B')
+r = sigmoid_cutoff_scratch(F.conv2d(s, U_r, B_r, padding=1))  # r = σ'(U'' * s + B'')
+
+library_gates: dict = {}
+with torch.no_grad():
+    library_out = unit(s, gates=library_gates)
+torch.testing.assert_close(u, library_gates["u"])
+torch.testing.assert_close(r, library_gates["r"])
+print("u and r match the library's gates; shapes", tuple(u.shape), tuple(r.shape))
+
+# %% [markdown]
+# ### The candidate and the new state
+#
+# The reset gate decides which parts of the state the candidate sees: `tanh(U * (r ⊙ s) + B)`.
+# The update gate then mixes: where `u = 1` the cell keeps its old value, where `u = 0` it takes
+# the candidate.
+
+# %%
+candidate = torch.tanh(F.conv2d(r * s, U_c, B_c, padding=1))  # tanh(U * (r ⊙ s) + B)
+new_s = u * s + (1 - u) * candidate  # CGRU(s)
+
+torch.testing.assert_close(new_s, library_out)
+with torch.no_grad():
+    torch.testing.assert_close(new_s, cgru(s, unit.gate_weight, unit.gate_bias,
+                                           unit.cand_weight, unit.cand_bias))
+print("CGRU(s) matches ngpu_lite.CGRU and ngpu_lite.cgru; max abs difference",
+      f"{(new_s - library_out).abs().max().item():.1e}")
+
+# %% [markdown]
+# The Neural GPU applies `l = 2` such units per step, `n` steps in a row, so the state passes
+# through `2n` CGRUs: 82 for a 20-bit addition, 8002 for a 2000-bit one. From now on the book
+# uses `ngpu_lite.cgru`.
+#
+# ## Why the cutoff lets a gate close exactly
+#
+# Suppose a cell must carry a value unchanged for many steps, say a carry bit waiting for its
+# turn. With a plain sigmoid the update gate is never exactly 1, so after `T` steps only `u^T` of
+# the value is left (plus whatever the candidate mixed in). With the cutoff, every pre-activation
+# above the point where `1.2σ(x) − 0.1 = 1`, that is `σ(x) = 11/12` or `x = ln 11`, gives
+# `u = 1` exactly, and the value survives any number of steps bit for bit. The same holds at the
+# other end: below `x = −ln 11` the gate is exactly 0 and the old value is wiped completely.
+
+# %%
+x_open = math.log(11.0)
+print(f"sigma'(x) reaches 1 at x = ln 11 = {x_open:.4f}: "
+      f"sigma'({x_open + 1e-3:.4f}) = {sigmoid_cutoff(torch.tensor(x_open + 1e-3)).item()}, "
+      f"sigma'({-x_open - 1e-3:.4f}) = {sigmoid_cutoff(torch.tensor(-x_open - 1e-3)).item()}")
+
+# where does a plain float32 sigmoid first round to exactly 1?  never to exactly 0?
+grid = torch.arange(0, 40, 0.01)
+first_one = grid[torch.sigmoid(grid) == 1.0][0].item()
+print(f"plain sigmoid: exactly 1.0 in float32 only from x = {first_one:.2f}; "
+      f"sigma(-40) = {torch.sigmoid(torch.tensor(-40.0)).item():.2e} (not 0)")
+
+print("\nfraction of a value kept after T steps with a gate pre-activation x = 3:")
+print(f"{'T':>6s} {'sigmoid u^T':>14s} {'cutoff u^T':>12s}")
+u_plain, u_cut = torch.sigmoid(torch.tensor(3.0)), sigmoid_cutoff(torch.tensor(3.0))
+for T in (2, 82, 802, 8002):
+    print(f"{T:6d} {(u_plain ** T).item():14.3e} {(u_cut ** T).item():12.3e}")
+
+# %% [markdown]
+# There is a price. Where the gate is clipped its derivative is exactly zero, so no gradient
+# flows through that gate's pre-activation:
+
+# %%
+x = torch.tensor([0.0, 2.0, 3.0, -3.0], requires_grad=True)
+sigmoid_cutoff(x).sum().backward()
+print("x                  ", x.detach().tolist())
+print("d sigma'(x) / dx   ", [round(g, 4) for g in x.grad.tolist()])
+print("d sigma(x) / dx    ", [round(v * (1 - v), 4) for v in torch.sigmoid(x.detach()).tolist()])
+
+# %% [markdown]
+# A saturated gate is a decision the network has committed to; it can still change it through
+# the gradients that reach the same weights from other cells and other steps. The figure shows
+# both curves and what each does to a value kept for many steps.
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+xs = torch.linspace(-6, 6, 601)
+ax1.plot(xs, torch.sigmoid(xs), label="σ(x)")
+ax1.plot(xs, sigmoid_cutoff(xs), label="σ'(x) = clip(1.2σ(x) − 0.1, 0, 1)")
+for v in (x_open, -x_open):
+    ax1.axvline(v, color="grey", lw=0.8, ls=":")
+ax1.set_xlabel("gate pre-activation x")
+ax1.set_ylabel("gate value")
+ax1.set_title("the sigmoid cutoff reaches 0 and 1 at x = ∓ln 11")
+ax1.legend(fontsize=8, loc="upper left")
+T = torch.arange(0, 8003)
+for x0 in (2.0, 3.0, 5.0):
+    ax2.plot(T, torch.sigmoid(torch.tensor(x0)) ** T, label=f"σ, x = {x0:g}")
+ax2.plot(T, sigmoid_cutoff(torch.tensor(3.0)) ** T, "k--", label="σ', any x > ln 11")
+ax2.set_xscale("log")
+ax2.set_yscale("log")
+ax2.set_ylim(1e-12, 2)
+ax2.set_xlabel("steps T (CGRU applications)")
+ax2.set_ylabel("fraction of the value kept, u^T")
+ax2.set_title("keeping a value for T steps")
+ax2.legend(fontsize=8, loc="lower left")
+fig.tight_layout()
+print("saved", savefig(fig, "ch02_sigmoid_cutoff.png").name)
+plt.show()
+
+# %% [markdown]
+# ## The gates on a real input
+#
+# What do the gates do inside a Neural GPU that has learned something? We train a small one
+# (`w = 2`, `m = 16`, the library's `tiny` preset, with a learning rate of 0.006) on binary
+# addition for a short while, its curriculum growing the numbers from two bits towards six, then
+# watch its gates while it adds two numbers. The model's `hook` argument calls
+# a function after every CGRU with the step `t`, the layer `j`, the new state and the gates
+# `u` and `r` of the first example in the batch. (Chapter 3 builds the whole model; here it is
+# only the thing whose gates we read.)
+
+# %%
+steps = pick(20, 2000)
+result = train("badd", "tiny", steps=steps, seed=0, progress=False, lr=0.006)
+model = result.model
+print(f"trained {result.steps} steps in {result.seconds:.0f} s; curriculum reached "
+      f"{result.digits} digits")
+for digits in (4, 6, 12):
+    res = evaluate(model, "badd", digits, samples=pick(16, 256), seed=1)
+    print(f"fresh {digits:2d}-bit additions: exact {res['exact']:.1%}, per symbol {res['per_symbol']:.1%}")
+
+# %% [markdown]
+# Now one 4-bit addition with a carry that runs through three positions, `1011 + 0111` (11 + 7),
+# and the gates at every step.
+
+# %%
+a, b = "1011", "0111"
+x_list, y_list = encode_text("badd", a, b)
+x, y, lengths = stack_examples([(x_list, y_list)])
+record: list[tuple[int, int, torch.Tensor, torch.Tensor]] = []
+
+
+def keep_gates(t: int, j: int, state: torch.Tensor, gates: dict) -> None:
+    """Store the gates of the first example after step t, layer j."""
+    record.append((t, j, gates["u"][0].detach().clone(), gates["r"][0].detach().clone()))
+
+
+with torch.no_grad():
+    answer = model(x, lengths, hook=keep_gates).argmax(-1)[0]
+print(f"{a} + {b} = {decode('badd', answer)} (model), {int(a, 2) + int(b, 2):b} (Python)")
+print("gate tensors recorded:", len(record), "(steps × layers); each of shape", tuple(record[0][2].shape))
+
+# %% [markdown]
+# How many gate values are *exactly* 0 or 1, in the trained model and in the same architecture
+# with fresh random weights? Counting over every step, layer, channel and cell of this example:
+
+# %%
+def exact_shares(rec: list) -> dict[str, float]:
+    """Share of gate values exactly 0 and exactly 1, for u and r, over a recorded forward pass."""
+    us = torch.cat([u.flatten() for _, _, u, _ in rec])
+    rs = torch.cat([r.flatten() for _, _, _, r in rec])
+    return {"u = 0": (us == 0).float().mean().item(), "u = 1": (us == 1).float().mean().item(),
+            "r = 0": (rs == 0).float().mean().item(), "r = 1": (rs == 1).float().mean().item()}
+
+
+torch.manual_seed(1)
+fresh = NeuralGPU(**model.config_dict()).eval()  # same architecture, fresh random weights
+fresh_record: list = []
+with torch.no_grad():
+    fresh(x, lengths, hook=lambda t, j, st, g: fresh_record.append((t, j, g["u"][0], g["r"][0])))
+for name, rec in (("trained", record), ("untrained", fresh_record)):
+    shares = exact_shares(rec)
+    print(f"{name:9s} " + "  ".join(f"{k}: {v:5.1%}" for k, v in shares.items()))
+
+# %% [markdown]
+# Compare the two lines: in the untrained model (almost) no gate sits exactly at 0 or 1, while in
+# the trained one a large share of both gates does. Training has pushed them onto the clipped
+# ends of the cutoff, where a gate is fully open or fully closed, which a plain sigmoid never is.
+#
+# The figure shows, for each step `t` (rows) and each position `k` of the first image row
+# (columns), the update gate and the reset gate averaged over the `m` channels, for both layers,
+# and below them the share of gates that are exactly closed or open at each step.
+
+# %%
+L = model.config.l
+n_steps = max(t for t, _, _, _ in record) + 1
+fig, axes = plt.subplots(2, L + 1, figsize=(4.2 * (L + 1), 7), layout="constrained")
+for j in range(L):
+    u_map = torch.stack([u[:, 0, :].mean(0) for t, jj, u, _ in record if jj == j])  # [steps, n]
+    r_map = torch.stack([r[:, 0, :].mean(0) for t, jj, _, r in record if jj == j])
+    for row, (name, img) in enumerate((("u", u_map), ("r", r_map))):
+        ax = axes[row, j]
+        im = ax.imshow(img, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_title(f"layer {j + 1}: {name}", fontsize=10)
+        ax.set_xlabel("position k")
+        ax.set_ylabel("step t")
+fig.colorbar(im, ax=axes[:, L - 1].tolist(), shrink=0.8, label="gate value (mean over channels)")
+for row, idx in enumerate((2, 3)):
+    ax = axes[row, L]
+    for v, style in ((0.0, "-"), (1.0, "--")):
+        share = [(rec[idx] == v).float().mean().item() for rec in record]
+        ax.plot(range(len(record)), share, style, label=f"exactly {v:g}")
+    ax.set_title(f"{'u' if idx == 2 else 'r'}: share exactly 0 or 1", fontsize=10)
+    ax.set_xlabel("CGRU application (step × layer)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+fig.suptitle(f"gates of a small trained Neural GPU on {a} + {b} ({n_steps} steps), image row 0")
+print("saved", savefig(fig, "ch02_gates_addition.png").name)
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# - A CGRU is a GRU whose matrix products are 3 × 3 convolutions over the mental image: an update
+#   gate `u = σ'(U' * s + B')`, a reset gate `r = σ'(U'' * s + B'')` and a candidate
+#   `tanh(U * (r ⊙ s) + B)`, mixed as `u ⊙ s + (1 − u) ⊙ candidate`. Every piece written here
+#   matches `ngpu_lite` on the same weights.
+# - One CGRU at `m = 24` has 15,624 parameters; the paper's two layers have 31,248.
+# - The sigmoid cutoff `σ'(x) = clip(1.2σ(x) − 0.1, 0, 1)` reaches 0 and 1 at `x = ∓ln 11`. A gate
+#   at exactly 1 keeps a value for any number of steps, where a plain sigmoid gate leaks a share
+#   of it at every step; the price is a zero gradient through a saturated gate.
+# - The `hook` argument of `NeuralGPU.forward` shows the gates at every step; the counts above
+#   show how many of them sit exactly at 0 or 1 in a trained and in an untrained model.
+#
+# ## Exercises
+#
+# 1. Replace the cutoff factor 1.2 by 1.0 (a plain sigmoid, `CGRU(cutoff=1.0)`) and by 2.0. For
+#    each, at which pre-activation does the gate reach 1, and how much of a value is left after
+#    8002 applications with pre-activation 3?
+# 2. Write `conv` with `torch.nn.functional.unfold` (one matrix product instead of nine) and check
+#    it against `F.conv2d` with `torch.testing.assert_close`.
+# 3. Show with a 1-channel CGRU whose weights you set by hand that a state value can be carried
+#    unchanged through 1000 applications (hint: a large update-gate bias).
+# 4. A CGRU at a cell sees only its 3 × 3 neighbourhood. After how many applications can the value
+#    at position 0 influence position 40? What does that say about the number of steps a Neural
+#    GPU needs for an input of length `n`?
+# 5. Rerun the gate figure on a different addition, one without carries (`1001 + 0100`). Which
+#    parts of the picture change?
