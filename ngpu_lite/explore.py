@@ -27,6 +27,7 @@ from .tasks import PAD, TaskError, decode, encode_text, get_task, random_operand
 MAX_DIGITS = 200  # longest operand the explorer accepts: a 401-step trace is ~190 MB in float16
 VIEWS = {"pca": "state, 2-D projection", "state": "state channels",
          "u": "update gate u", "r": "reset gate r"}
+_BUTTONS = {"pca": "state (2-D)", "state": "channels", "u": "gate u", "r": "gate r"}
 
 
 # --- models: shipped, or trained here -------------------------------------------------------------
@@ -41,8 +42,9 @@ def shipped_tasks() -> list[str]:
 
 def fallback_recipe(task: str) -> dict:
     """Keyword arguments of `train` for a small model that trains in seconds (fast mode) or
-    about 1.5 minutes on a laptop CPU (default), used when no checkpoint is shipped."""
-    return dict(preset="tiny", seed=0, max_digits=6, model=dict(w=2, m=16, diagonal=True),
+    about 1.5 minutes on a laptop CPU (default), used when no checkpoint is shipped: operands of
+    up to 4 digits, a length such a short run can learn."""
+    return dict(preset="tiny", seed=0, max_digits=4,
                 steps=book.pick(120, 20_000), minutes=book.pick(0.5, 1.5),
                 until=book.pick(None, (20, 32)))
 
@@ -403,10 +405,11 @@ class Explorer:
         self.random_button = W.Button(description="random example")
         self.message = W.HTML("")
         self.step = W.IntSlider(value=1, min=1, max=1, description="step t")
-        self.play = W.Play(value=1, min=1, max=1, interval=150, description="play")
+        self.play = W.Play(value=1, min=1, max=1, interval=500, description="play")
         W.jslink((self.play, "value"), (self.step, "value"))
         self.layer = W.Dropdown(options=[("last", -1)], value=-1, description="layer")
-        self.view = W.ToggleButtons(options=[(v, k) for k, v in VIEWS.items()], value="pca")
+        self.view = W.ToggleButtons(options=[(v, k) for k, v in _BUTTONS.items()], value="pca",
+                                   tooltips=list(VIEWS.values()))
         self.image = W.Image(format="png")
         self.answer = W.HTML("")
         for w, cls in ((self.step, "ngpu-step"), (self.image, "ngpu-image"), (self.a, "ngpu-a"),

@@ -120,3 +120,16 @@ def test_explorer_random_button_fills_operands_of_the_chosen_length(model):
     ex.random_button.click()
     assert len(ex.a.value) == len(ex.b.value) == 5
     assert ex.trace.n == 11 and ex.step.value == 11
+
+
+def test_moving_the_step_slider_redraws_without_running_the_model(model):
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
+    ex = explore.Explorer({"badd": model}, a="10110", b="111")
+    assert len(calls) == 1
+    for t in range(1, ex.trace.steps + 1):
+        ex.step.value = t
+    ex.view.value, ex.layer.value = "u", 0
+    assert len(calls) == 1
+    ex.run_button.click()
+    assert len(calls) == 2
