@@ -44,6 +44,8 @@ class LSTMBaseline(nn.Module):
             raise ValueError("a bidirectional encoder needs an even hidden size")
         self.hidden, self.layers, self.attention = hidden, layers, attention
         self.bidirectional = bidirectional
+        self._config = dict(hidden=hidden, layers=layers, embed=embed, attention=attention,
+                            bidirectional=bidirectional, n_symbols=n_symbols)
         self.n_symbols = n_symbols
         self.go = n_symbols  # the decoder's start symbol: one extra row of its embedding
         self.enc_embedding = nn.Embedding(n_symbols, embed, padding_idx=PAD)
@@ -95,6 +97,10 @@ class LSTMBaseline(nn.Module):
             logits.append(step)
             prev = step.argmax(-1)
         return torch.cat(logits, dim=1)
+
+    def config_dict(self) -> dict:
+        """The constructor's arguments: `LSTMBaseline(**m.config_dict())` rebuilds the architecture."""
+        return dict(self._config)
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:

@@ -69,3 +69,12 @@ def test_a_small_lstm_with_attention_learns_short_addition():
     res = evaluate_baseline(model, "badd", 3, samples=256, seed=123)
     assert res["samples"] == 256
     assert res["exact"] >= 0.9, res
+
+
+def test_config_rebuilds_a_model_that_loads_the_weights():
+    torch.manual_seed(4)
+    model = LSTMBaseline(hidden=12, embed=8, attention=True, bidirectional=True).eval()
+    twin = LSTMBaseline(**model.config_dict()).eval()
+    twin.load_state_dict(model.state_dict())
+    x, _, lengths = make_batch("badd", [3, 2], random.Random(4))
+    assert torch.equal(twin.predict(x, lengths), model.predict(x, lengths))
