@@ -1,0 +1,1 @@
+"""Course assignments for the Neural GPU book: nbgrader sources, student release and autograder helpers."""
