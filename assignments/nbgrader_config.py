@@ -1,8 +1,9 @@
-# nbgrader settings for the Neural GPU course (copied into every course folder by assignments.build).
+# nbgrader settings for the Neural GPU course (assignments.build copies this file into every course
+# folder it sets up).
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 c.CourseDirectory.course_id = "neural-gpu"
-# training cells in assignments 3 and 4 run for up to a minute or two on a laptop CPU
+# the training cells of assignments 3 and 4 run for up to a minute or two on a laptop CPU
 c.Execute.timeout = 600
-# students work in the repository's virtual environment: ngpu_lite is importable there
+# what replaces a solution in the student version
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

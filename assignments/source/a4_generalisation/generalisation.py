@@ -163,6 +163,7 @@ def failing_family(digits, rng):
     ### END SOLUTION
 
 
+# Set FAMILY_DIGITS here (searching for it with your functions is welcome).
 ### BEGIN SOLUTION
 def family_accuracy(model, digits, members=32, seed=0):
     """Share of family members the model adds exactly."""
@@ -172,7 +173,7 @@ def family_accuracy(model, digits, members=32, seed=0):
 
 
 FAMILY_DIGITS = None
-for digits in (2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 48, 64):
+for digits in (2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32):
     on_random = exact_accuracy(model, digits, 128, seed=100 + digits)
     on_family = family_accuracy(model, digits, 64)
     print(f"{digits:>3} bits: random {on_random:.1%}, family {on_family:.1%}")
