@@ -133,3 +133,29 @@ def test_moving_the_step_slider_redraws_without_running_the_model(model):
     assert len(calls) == 1
     ex.run_button.click()
     assert len(calls) == 2
+
+
+def test_load_or_train_prefers_the_shipped_checkpoint_and_else_trains_once(monkeypatch, model):
+    monkeypatch.setattr(explore, "pretrained", lambda task, device=None: model)
+    assert explore.load_or_train("badd") == (model, "shipped checkpoint badd.pt")
+
+    def missing(task, device=None):
+        raise explore.CheckpointError("no shipped checkpoint")
+
+    monkeypatch.setattr(explore, "pretrained", missing)
+    monkeypatch.setattr(explore, "_TRAINED", {})
+    monkeypatch.setattr(explore, "fallback_recipe", lambda task: dict(
+        preset="tiny", seed=0, max_digits=2, steps=3, model=dict(w=2, m=8)))
+    trained, note = explore.load_or_train("badd")
+    assert note.startswith("no shipped checkpoint for badd") and "3 steps" in note
+    assert not trained.training
+    assert explore.load_or_train("badd")[0] is trained  # cached: trained once per session
+
+
+def test_explorer_lists_the_shipped_tasks(monkeypatch, model):
+    monkeypatch.setattr(explore, "shipped_tasks", lambda: ["badd", "bmul"])
+    monkeypatch.setattr(explore, "load_or_train", lambda task: (model, "test"))
+    ex = explore.Explorer()
+    assert list(ex.task.options) == ["badd", "bmul"]
+    ex.task.value = "bmul"
+    assert ex.trace.task == "bmul" and ex.trace.answer() == "1000010"  # 1011 x 110 = 66
