@@ -110,7 +110,9 @@ def test_explorer_shows_a_message_for_bad_input_and_keeps_the_last_trace(model):
     before = ex.trace
     ex.b.value = "102"
     assert "outside base 2" in ex.message.value and ex.trace is before
-    ex.b.value = "11"
+    ex.a.value = "1" * (explore.MAX_DIGITS + 1)
+    assert f"at most {explore.MAX_DIGITS}" in ex.message.value and ex.trace is before
+    ex.a.value, ex.b.value = "1011", "11"
     assert ex.message.value == "" and ex.trace.answer() == "1110"
 
 
