@@ -17,15 +17,14 @@
 # # Assignment 4: where does a trained Neural GPU fail?
 #
 # The paper's headline is *length generalisation*: trained on binary additions of at most 20 bits,
-# the Neural GPU adds 2000-bit numbers without a mistake. Price, Zaremba & Sutskever (2016) then
-# found inputs on which such models fail although they are right on random inputs of the same
+# its Neural GPU answered every 2000-bit test addition exactly (Table 1). Price, Zaremba &
+# Sutskever (2016) then found inputs on which such models fail although they are right on random inputs of the same
 # length: long carry chains such as `a + (2^k − a)`. You will measure a trained model's length
 # generalisation yourself, then find an *input family* on which it fails.
 #
 # The model is `ngpu_lite.pretrained("badd")` when the library ships one. Until it does, the cell
-# below trains a small model with `ngpu_lite.train` (about a minute on a laptop CPU, once: it is
-# cached in `~/.cache/ngpu_lite`, or in the folder named by `NGPU_ASSIGNMENT_CACHE`). Your code
-# must work with either model.
+# below trains a small model with `ngpu_lite.train`, once: it is cached in `~/.cache/ngpu_lite`,
+# or in the folder named by `NGPU_ASSIGNMENT_CACHE`. Your code must work with either model.
 #
 # Write your code only where it says `YOUR CODE HERE`. Do not call `ngpu_lite.evaluate` in your
 # answers: it is what your measurement is compared with.
