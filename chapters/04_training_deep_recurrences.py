@@ -1,7 +1,6 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -135,6 +134,7 @@ def dropout_from_scratch(p: float, digits: int) -> float:
     return p if digits <= 8 else p * 8 / digits
 
 
+# NBVAL_CHECK_OUTPUT
 for d in [3, 8, 10, 20]:
     assert abs(dropout_from_scratch(0.15, d) - dropout_rate(paper, d)) < 1e-12
     print(f"{d:2d} digits: dropout {dropout_rate(paper, d):.3f}")
@@ -173,6 +173,7 @@ for step, err in [(1, 0.9), (100, 0.5), (10_000, 0.5), (10_000, 0.01)]:
 # in-place form.
 
 # %%
+# NBVAL_CHECK_OUTPUT
 model = NeuralGPU(w=2, m=8)
 x, y, lengths = make_batch("reverse", [4] * 8, random.Random(0))
 F.cross_entropy(model(x, lengths).flatten(0, 1), y.flatten()).backward()
