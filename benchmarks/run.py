@@ -106,15 +106,15 @@ def conv_flops(batch: int, n: int, m: int, w: int = 4, l: int = 2, kernel: int =
 
 
 def matmul_rate(dtype: torch.dtype, size: int, reps: int) -> float:
-    """Best GFLOP/s of a `size`³ matrix multiply in `dtype` (the machine's reachable peak)."""
+    """Best GFLOP/s per thread of a `size`³ matrix multiply in `dtype` (the reachable peak)."""
     a = torch.randn(size, size).to(dtype)
     a @ a
     best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
+    for _ in range(reps):  # process CPU time, like the step timings it is compared with
+        c = time.process_time()
         a @ a
-        best = min(best, time.perf_counter() - t)
-    return 2.0 * size**3 / best / 1e9
+        best = min(best, time.process_time() - c)
+    return 2.0 * size**3 / best / 1e9 / torch.get_num_threads()
 
 
 def time_interleaved(fns: dict, reps: int) -> dict:
@@ -171,10 +171,14 @@ def bench_steps(lengths: list[int], ms: list[int], batch: int, reps: int, mm_siz
             flops = 3 * conv_flops(batch, n, m)  # backward ≈ 2 × forward
             row = {"length": n, "m": m, "batch": batch, "gflop_per_step": flops / 1e9,
                    "max_abs_logit_diff_bf16": bf_err, "times": times}
+            fc = fast.config  # the fast preset's model may differ in w and l: its own FLOPs
+            work = {k: flops if not k.startswith("fast") else 3 * conv_flops(batch, n, m, fc.w, fc.l)
+                    for k in times}
+            row["fast_model_config"] = fast.config_dict()
             for clock in ("wall_s", "cpu_s"):
                 base = times["reference"][clock]
                 row[f"speedup_{clock}"] = {k: base / v[clock] for k, v in times.items()}
-                row[f"gflops_{clock}"] = {k: flops / v[clock] / 1e9 for k, v in times.items()}
+                row[f"gflops_{clock}"] = {k: work[k] / v[clock] / 1e9 for k, v in times.items()}
             rows.append(row)
             print(f"steps n={n} m={m}: " + ", ".join(
                 f"{k} {v['cpu_s']:.3f}s cpu ({row['speedup_cpu_s'][k]:.2f}x)" for k, v in times.items()),
@@ -188,6 +192,59 @@ def bench_steps(lengths: list[int], ms: list[int], batch: int, reps: int, mm_siz
 def lib_bf16_logits(model: NeuralGPU, x: torch.Tensor) -> torch.Tensor:
     with autocast(x.device, "bf16"):
         return model(x).float()
+
+
+def bench_buckets(max_digits: int, m: int, batch: int, reps: int, buckets: list[int]) -> dict:
+    """Step time of a batch mixing every length up to `max_digits` (the `fast` recipe's batches),
+    run as 1, 2, ... groups of similar length."""
+    from ngpu_lite.train import forward_buckets, get_preset, sample_digits
+
+    torch.manual_seed(0)
+    p = get_preset("fast", batch=batch, max_digits=max_digits)
+    model = NeuralGPU(**p.model | {"m": m})
+    x, y, lengths = make_batch("badd", sample_digits(p, max_digits, random.Random(0)),
+                               random.Random(1))
+    inside = torch.arange(x.shape[1])[None, :] < lengths[:, None]
+
+    def fn(b: int):
+        def step() -> None:
+            model.zero_grad(set_to_none=True)
+            logits = forward_buckets(model, x, lengths, 0.0, b)
+            F.cross_entropy(logits[inside], y[inside]).backward()
+        return step
+
+    times = time_interleaved({str(b): fn(b) for b in buckets}, reps)
+    base = times[str(buckets[0])]["cpu_s"]
+    print("buckets: " + ", ".join(f"{k}: {v['cpu_s']:.3f}s cpu" for k, v in times.items()), flush=True)
+    return {"max_digits": max_digits, "m": m, "batch": batch, "model": model.config_dict(),
+            "times": times, "speedup_cpu_s": {k: base / v["cpu_s"] for k, v in times.items()}}
+
+
+def bench_compile(n: int, m: int, batch: int, reps: int) -> dict:
+    """`torch.compile` of the CGRU against eager: the first (compiling) step and later steps."""
+    import importlib
+
+    model_mod = importlib.import_module("ngpu_lite.model")
+    torch.manual_seed(0)
+    x, y, _ = make_batch("badd", [(n - 1) // 2] * batch, random.Random(0))
+    model = NeuralGPU(w=4, m=m, l=2)
+    step = _step_fn(model, x, y, "fp32", True)
+    eager = time_interleaved({"eager": step}, reps)["eager"]
+    plain = model_mod.cgru
+    out = {"length": n, "m": m, "batch": batch, "eager": eager}
+    try:
+        model_mod.cgru = torch.compile(plain, dynamic=False)
+        t, c = time.perf_counter(), time.process_time()
+        step()
+        out["first_step"] = {"wall_s": time.perf_counter() - t, "cpu_s": time.process_time() - c}
+        out["compiled"] = time_interleaved({"compiled": step}, reps)["compiled"]
+        out["speedup_cpu_s"] = eager["cpu_s"] / out["compiled"]["cpu_s"]
+    except Exception as e:  # no compiler, unsupported platform: the library runs eager anyway
+        out["error"] = f"{type(e).__name__}: {e}"[:300]
+    finally:
+        model_mod.cgru = plain
+    print(f"compile: {out}", flush=True)
+    return out
 
 
 # --- part 2: does bf16 train as well? ----------------------------------------------------------
@@ -371,6 +428,18 @@ def plot(result: dict, path: Path) -> None:
                             label=f"matmul {key}")
         axes[1].set_ylabel("convolution GFLOP/s")
         axes[1].legend(fontsize=7)
+    bk = result.get("buckets")
+    if bk:
+        rows.append((f"mixed-length step (1..{bk['max_digits']} digits) m={bk['m']}, buckets",
+                     ", ".join(f"{k}: {v['cpu_s']:.3f} s ({bk['speedup_cpu_s'][k]:.2f}×)"
+                               for k, v in bk["times"].items()),
+                     "median CPU time, fast-preset model, interleaved"))
+    cp = result.get("compile")
+    if cp:
+        rows.append((f"torch.compile of the CGRU, n={cp['length']} m={cp['m']}",
+                     cp["error"] if "error" in cp else
+                     f"first step {cp['first_step']['wall_s']:.0f} s wall; later steps "
+                     f"{cp['speedup_cpu_s']:.2f}× eager", "median CPU time, same batch"))
     prec = result.get("precision")
     if prec:
         for k, run in prec["runs"].items():
@@ -385,6 +454,78 @@ def plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+# --- the table for README ---------------------------------------------------------------------
+
+
+def table(result: dict) -> str:
+    """The figures of one results file as a markdown table (what, value, how measured)."""
+    threads = result["machine"]["threads"]
+    rows = [("figure", "value", "how measured")]
+    steps = result.get("steps")
+    if steps:
+        mm = steps["matmul_gflops"]
+        rows.append(("matmul rate fp32 / bf16", f"{mm['fp32']:.0f} / {mm['bf16']:.0f} GFLOP/s",
+                     f"best CPU time of 3, {steps['matmul_size']}³, {threads} thread(s), per thread"))
+        for r in steps["rows"]:
+            sp, gf = r["speedup_cpu_s"], r["gflops_cpu_s"]
+            rows.append((f"training step n={r['length']} m={r['m']} B={r['batch']}",
+                         f"reference {r['times']['reference']['cpu_s']:.3f} s; library "
+                         f"{r['times']['library']['cpu_s']:.3f} s ({sp['library']:.2f}×), bf16 "
+                         f"{r['times']['library_bf16']['cpu_s']:.3f} s ({sp['library_bf16']:.2f}×)",
+                         "median CPU time of interleaved calls, same weights and batch"))
+            rows.append((f"conv GFLOP/s n={r['length']} m={r['m']}",
+                         f"reference {gf['reference']:.0f}, library {gf['library']:.0f} "
+                         f"({gf['library'] / mm['fp32']:.0%} of fp32 matmul), bf16 "
+                         f"{gf['library_bf16']:.0f} ({gf['library_bf16'] / mm['bf16']:.0%} of bf16 "
+                         "matmul)", "convolution FLOPs (3 × forward) / CPU time"))
+    bk = result.get("buckets")
+    if bk:
+        rows.append((f"mixed-length step (1..{bk['max_digits']} digits) m={bk['m']}, buckets",
+                     ", ".join(f"{k}: {v['cpu_s']:.3f} s ({bk['speedup_cpu_s'][k]:.2f}×)"
+                               for k, v in bk["times"].items()),
+                     "median CPU time, fast-preset model, interleaved"))
+    cp = result.get("compile")
+    if cp:
+        rows.append((f"torch.compile of the CGRU, n={cp['length']} m={cp['m']}",
+                     cp["error"] if "error" in cp else
+                     f"first step {cp['first_step']['wall_s']:.0f} s wall; later steps "
+                     f"{cp['speedup_cpu_s']:.2f}× eager", "median CPU time, same batch"))
+    prec = result.get("precision")
+    if prec:
+        for k, run in prec["runs"].items():
+            last = f"{run['history'][-1]['seq_err']:.3f}" if run["history"] else "n/a"
+            rows.append((f"{prec['preset']} on {prec['task']}, {prec['steps']} steps, {k}",
+                         f"last epoch's training sequence error {last}; exact "
+                         + ", ".join(f"{d} digits {v:.0%}" for d, v in run["exact"].items()),
+                         f"seed {prec['seed']}, same data for both precisions"))
+    for r in result.get("inference", []):
+        what = f"inference {r['digits']}-bit addition, batch {r['batch']}, {r['precision']}"
+        if r["finished"]:
+            rows.append((what, f"{r['cpu_s']:.0f} s CPU, {r['wall_s']:.0f} s wall "
+                         f"({r['tflop']:.1f} TFLOP), peak "
+                         f"+{r['peak_extra_mb']:.0f} MB", "untrained fast-preset model, "
+                         + ("in-process" if r["cap_s"] is None else "fresh process")))
+        else:
+            rows.append((what, f"not done within the {r['cap_s']:.0f} s cap", "fresh process"))
+    gen = result.get("generalise")
+    if gen:
+        for r in gen["rows"]:
+            what = (f"{r['task']} {r['preset']} seed {r['seed']}: to 100% on {r['first'][1]}×"
+                    f"{r['first'][0]}-bit then {r['final'][1]}×{r['final'][0]}-bit")
+            if r["finished"]:
+                val = f"{r['wall_s']:.0f} s, {r['steps']} steps"
+            elif "first_wall_s" in r:
+                val = (f"{r['first'][0]}-bit reached at {r['first_wall_s']:.0f} s "
+                       f"({r['first_steps']} steps); {r['final'][0]}-bit not within the "
+                       f"{r['cap_s']:.0f} s cap")
+            else:
+                val = f"not within the {r['cap_s']:.0f} s cap ({r['steps_run']} steps)"
+            rows.append((what, val, "wall time from scratch, checks included"))
+    lines = ["| " + " | ".join(rows[0]) + " |", "|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return "\n".join(lines)
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -393,18 +534,30 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     ap.add_argument("--smoke", action="store_true", help="toy sizes, seconds (CI); numbers mean nothing")
     ap.add_argument("--parts", default="steps,precision,inference,train",
-                    help="comma-separated subset of steps,precision,inference,train")
+                    help="comma-separated subset of steps,precision,inference,train,compile "
+                         "(compile: torch.compile against eager; not run by default)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per step variant")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per time-to-generalise run")
     ap.add_argument("--cap-minutes", type=float, default=20.0, help="cap per generalisation run")
     ap.add_argument("--infer-cap-minutes", type=float, default=20.0, help="cap per inference run")
-    ap.add_argument("--precision-steps", type=int, default=300)
+    ap.add_argument("--ms", default="24,128", help="state sizes m for the step timings")
+    ap.add_argument("--lengths", default="21,41", help="lengths for the step timings")
+    ap.add_argument("--infer-batches", default="1,32", help="batch sizes for the 2000-bit inference")
+    ap.add_argument("--final-samples", type=int, default=32, help="2000-bit cases in the last check")
+    ap.add_argument("--precision-steps", type=int, default=600)
+    ap.add_argument("--precision-task", default="copy:tiny",
+                    help="task:preset trained in fp32 and bf16 (one that learns within the steps)")
     ap.add_argument("--tasks", default="badd:fast,badd:paper,bmul:fast",
                     help="task:preset pairs for the time-to-generalise part")
     ap.add_argument("--out", default="figures")
     ap.add_argument("--name", default="benchmark")
+    ap.add_argument("--table", metavar="JSON", help="print the markdown table of a results file")
     a = ap.parse_args(argv)
+    if a.table:
+        result = json.loads(Path(a.table).read_text())
+        print(table(result))
+        return result
     if a.threads:
         torch.set_num_threads(a.threads)
     parts = set(a.parts.split(","))
@@ -418,22 +571,32 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if a.smoke:
         step_args = dict(lengths=[5], ms=[8], batch=4, reps=1, mm_size=128)
+        bucket_args = dict(max_digits=3, m=8, batch=4, reps=1, buckets=[1, 2])
+        compile_args = dict(n=5, m=8, batch=2, reps=1)
         prec_args = dict(task="copy", preset="tiny", steps=4, seed=0, eval_digits=[6], eval_samples=4)
         infer_args = dict(digits=4, batches=[1, 2], precisions=["fp32", "bf16"], cap_s=None)
         gen_args = dict(cap_s=3.0, first=(6, 8), final=(12, 4))
         tasks = [("copy", "tiny")]
         seeds = 1
     else:
-        step_args = dict(lengths=[21, 41], ms=[24, 128], batch=32, reps=a.reps, mm_size=2048)
-        prec_args = dict(task="badd", preset="fast", steps=a.precision_steps, seed=0,
-                         eval_digits=[20, 50], eval_samples=64)
-        infer_args = dict(digits=2000, batches=[1, 32], precisions=["fp32", "bf16"],
+        step_args = dict(lengths=[int(v) for v in a.lengths.split(",")],
+                         ms=[int(v) for v in a.ms.split(",")], batch=32, reps=a.reps, mm_size=2048)
+        bucket_args = dict(max_digits=20, m=24, batch=32, reps=a.reps, buckets=[1, 2, 4])
+        compile_args = dict(n=21, m=24, batch=32, reps=a.reps)
+        ptask, ppreset = a.precision_task.split(":")
+        prec_args = dict(task=ptask, preset=ppreset, steps=a.precision_steps, seed=0,
+                         eval_digits=[6, 48] if ppreset == "tiny" else [20, 50], eval_samples=64)
+        infer_args = dict(digits=2000, batches=[int(b) for b in a.infer_batches.split(",")],
+                          precisions=["fp32", "bf16"],
                           cap_s=60 * a.infer_cap_minutes)
-        gen_args = dict(cap_s=60 * a.cap_minutes, first=(200, 128), final=(2000, 32))
+        gen_args = dict(cap_s=60 * a.cap_minutes, first=(200, 128), final=(2000, a.final_samples))
         tasks = [tuple(s.split(":")) for s in a.tasks.split(",") if s]
         seeds = a.seeds
     if "steps" in parts:
         result["steps"] = bench_steps(**step_args)
+        result["buckets"] = bench_buckets(**bucket_args)
+    if "compile" in parts:
+        result["compile"] = bench_compile(**compile_args)
     if "precision" in parts:
         result["precision"] = bench_precision(**prec_args)
     if "inference" in parts:

@@ -61,7 +61,7 @@ PRESETS: dict[str, Preset] = {
     # saturation cost, AdaMax, every length in every step, no curriculum.
     "fast": Preset("fast", model=dict(w=4, m=24, hard=True, diagonal=True), optimizer="adamax",
                    lr=0.002, eps=1e-8, curriculum=False, dropout=0.1, saturation=1e-4,
-                   epoch_steps=50),
+                   epoch_steps=50, buckets=2),
     # A small, quick recipe for tests and fast chapter cells.
     "tiny": Preset("tiny", model=dict(w=2, m=16), batch=16, max_digits=6, start_digits=2,
                    epoch_steps=25, threshold=0.05, dropout=0.05, lr=0.003),

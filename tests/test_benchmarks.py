@@ -35,6 +35,7 @@ def test_smoke_benchmark_writes_every_part(tmp_path):
     row = saved["steps"]["rows"][0]
     assert set(row["times"]) == {"reference", "library", "library_bf16", "fast_model",
                                  "fast_model_bf16"}
+    assert set(saved["buckets"]["times"]) == {"1", "2"}
     assert set(saved["precision"]["runs"]) == {"fp32", "bf16"}
     assert [r["batch"] for r in saved["inference"]] == [1, 1, 2, 2]
     assert all(r["finished"] and r["peak_extra_mb"] >= 0 for r in saved["inference"])
