@@ -362,6 +362,8 @@ def time_to_generalise(task: str, preset: str, seed: int, cap_s: float, first: t
         res = train(task, preset, seed=seed + 1000 * rounds, minutes=left / 60, until=first,
                     progress=False, start_model=model, **overrides)
         model, steps = res.model, steps + res.steps
+        if res.history:  # how far training got: the last epoch's record
+            row["last_epoch"] = res.history[-1]
         if res.stopped != "generalised":
             break
         t_first = time.time() - start
@@ -428,6 +430,9 @@ def plot(result: dict, path: Path) -> None:
                             label=f"matmul {key}")
         axes[1].set_ylabel("convolution GFLOP/s")
         axes[1].legend(fontsize=7)
+    else:
+        axes[0].axis("off")
+        axes[1].axis("off")
     bk = result.get("buckets")
     if bk:
         rows.append((f"mixed-length step (1..{bk['max_digits']} digits) m={bk['m']}, buckets",
@@ -449,6 +454,8 @@ def plot(result: dict, path: Path) -> None:
         axes[2].set_ylabel("training sequence error")
         axes[2].set_title(f"{prec['task']}, preset {prec['preset']}, seed {prec['seed']}")
         axes[2].legend()
+    else:
+        axes[2].axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -539,8 +546,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per step variant")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per time-to-generalise run")
-    ap.add_argument("--cap-minutes", type=float, default=20.0, help="cap per generalisation run")
-    ap.add_argument("--infer-cap-minutes", type=float, default=20.0, help="cap per inference run")
+    ap.add_argument("--cap-minutes", type=float, default=15.0, help="cap per generalisation run")
+    ap.add_argument("--infer-cap-minutes", type=float, default=15.0, help="cap per inference run")
     ap.add_argument("--ms", default="24,128", help="state sizes m for the step timings")
     ap.add_argument("--lengths", default="21,41", help="lengths for the step timings")
     ap.add_argument("--infer-batches", default="1,32", help="batch sizes for the 2000-bit inference")
@@ -553,10 +560,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", default="figures")
     ap.add_argument("--name", default="benchmark")
     ap.add_argument("--table", metavar="JSON", help="print the markdown table of a results file")
+    ap.add_argument("--plot", metavar="JSON", help="redraw the figure of a results file")
     a = ap.parse_args(argv)
     if a.table:
         result = json.loads(Path(a.table).read_text())
         print(table(result))
+        return result
+    if a.plot:
+        result = json.loads(Path(a.plot).read_text())
+        plot(result, Path(a.plot).with_suffix(".png"))
         return result
     if a.threads:
         torch.set_num_threads(a.threads)
