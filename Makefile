@@ -23,6 +23,7 @@ lab: $(STAMP)
 NOTEBOOKS := $(wildcard chapters/[0-9][0-9]_*.ipynb)
 TEST_ENV := NGPU_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
+	bash tests/browser_setup.sh
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax tests $(NOTEBOOKS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
