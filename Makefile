@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench assignments sync clean-venv
+.PHONY: lab test test-all lint bench assignments sync book clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,15 @@ test-all: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax -m "slow or not slow" tests $(NOTEBOOKS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ngpu_lite tests benchmarks chapters/*.py
+	$(VENV)/bin/ruff check ngpu_lite tests benchmarks book chapters/*.py
 
 # Re-pair every chapter's .ipynb with its edited .py source (the .py wins).
 sync: $(STAMP)
 	for f in chapters/[0-9][0-9]_*.py; do $(VENV)/bin/jupytext --to ipynb --update -o $${f%.py}.ipynb $$f; done
+
+# The chapters, with their stored outputs, as a static site: open _build/html/index.html.
+book: $(STAMP)
+	$(PY) -m book.build
 
 # Performance measurements: writes figures/benchmark.json and a figure (see benchmarks/README.md).
 bench: $(STAMP)

@@ -1,0 +1,1 @@
+"""Builds the chapter notebooks, with their stored outputs, into a static HTML site (`make book`)."""
