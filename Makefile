@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench assignments sync book clean-venv
+.PHONY: lab test test-all lint bench assignments checkpoints results sync book clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ test-all: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax -m "slow or not slow" tests $(NOTEBOOKS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ngpu_lite tests benchmarks book chapters/*.py
+	$(VENV)/bin/ruff check ngpu_lite tests benchmarks book assignments/*.py chapters/*.py
 
 # Re-pair every chapter's .ipynb with its edited .py source (the .py wins).
 sync: $(STAMP)
@@ -45,6 +45,14 @@ book: $(STAMP)
 # Performance measurements: writes figures/benchmark.json and a figure (see benchmarks/README.md).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# Retrain every shipped checkpoint with its recorded recipe and seeds (hours on a laptop CPU; runs
+# resume from runs/zoo), then re-measure the results table from the shipped checkpoints.
+checkpoints: $(STAMP)
+	$(PY) -m ngpu_lite.zoo build --baseline
+
+results: $(STAMP)
+	$(PY) -m ngpu_lite.zoo results
 
 # Student versions of the course assignments into assignments/release/ (see assignments/README.md).
 assignments: $(STAMP)

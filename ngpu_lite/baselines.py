@@ -14,8 +14,10 @@ curriculum over lengths.
 
 from __future__ import annotations
 
+import json
 import random
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -187,3 +189,49 @@ def evaluate_baseline(model: LSTMBaseline, task: str, digits: int, samples: int 
                       batch_size: int = 256) -> dict:
     """`evaluate.evaluate` for a baseline: exact and per-symbol accuracy on fresh inputs."""
     return evaluate(model, task, digits, samples, seed=seed, batch_size=batch_size)
+
+
+def save_baseline(path, model: LSTMBaseline, task: str, meta: dict | None = None) -> dict:
+    """Write a baseline as a checkpoint file with a JSON manifest (same format as the Neural GPU's)."""
+    from . import checkpoints
+
+    path = Path(path)
+    info = {"format": checkpoints.FORMAT, "kind": "lstm-baseline", "task": get_task(task).name,
+            "config": model.config_dict(), "git_commit": checkpoints.git_commit(),
+            "hardware": checkpoints.hardware(), "torch_version": str(torch.__version__)}
+    info.update(meta or {})
+    blob = {"info": info, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    checkpoints._atomic_write(path, lambda tmp: torch.save(blob, tmp))
+    manifest = dict(info, file=path.name, sha256=checkpoints.sha256(path), bytes=path.stat().st_size)
+    checkpoints._atomic_write(path.with_suffix(".json"),
+                              lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n"))
+    return manifest
+
+
+def load_baseline(path) -> LSTMBaseline:
+    """A baseline saved by `save_baseline`, in eval mode."""
+    from . import checkpoints
+
+    blob = checkpoints.load_raw(path)
+    if blob["info"].get("kind") != "lstm-baseline":
+        raise checkpoints.CheckpointError(f"{path} is not an LSTM baseline checkpoint")
+    model = LSTMBaseline(**blob["info"]["config"])
+    model.load_state_dict(blob["state_dict"])
+    return model.eval()
+
+
+def build_baseline(task: str = "badd", minutes: float = 30.0, seed: int = 0, progress: bool = True
+                   ) -> dict:
+    """Train the table's LSTM + attention on operands of at most 20 digits and ship it."""
+    from . import checkpoints
+
+    model = LSTMBaseline(hidden=128, attention=True)
+    history = train_baseline(model, task, max_digits=20, minutes=minutes, seed=seed,
+                             progress=progress)
+    acc20 = evaluate_baseline(model, task, 20, 256, seed=1)
+    meta = {"seed": seed, "steps": len(history), "wall_seconds": history[-1]["seconds"],
+            "max_train_digits": 20, "reached_digits": history[-1]["cur"],
+            "accuracy": {"20": {"exact": acc20["exact"], "per_symbol": acc20["per_symbol"],
+                                "samples": acc20["samples"]}},
+            "recipe": {"hidden": 128, "attention": True, "minutes": minutes, "lr": 3e-3, "batch": 64}}
+    return save_baseline(checkpoints.SHIPPED_DIR / f"lstm-{get_task(task).name}.pt", model, task, meta)

@@ -64,20 +64,24 @@ def cgru(
     hard: bool = False,
     diagonal: bool = False,
     gates: dict | None = None,
+    dropout: float = 0.0,
 ) -> torch.Tensor:
     """One CGRU application to the state `s` `[B, m, w, n]`.
 
     `gate_weight` is `[2m, m, k, k]` (update gate `U'` stacked on reset gate `U''`), `cand_weight`
-    is `[m, m, k, k]`. When `gates` is a dict it receives `u`, `r` and, for hard units, the
-    saturation cost of this application.
+    is `[m, m, k, k]` (`[.., 1, k]` on a one-row image). When `gates` is a dict it receives `u`,
+    `r` and, for hard units, the saturation cost of this application. `dropout` (training only)
+    drops candidate values, as the improved Neural GPU does, instead of the state.
     """
-    pad = gate_weight.shape[-1] // 2
+    pad = (gate_weight.shape[-2] // 2, gate_weight.shape[-1] // 2)
     g = F.conv2d(s, gate_weight, gate_bias, padding=pad)
     # one nonlinearity over both gates (a contiguous tensor), then split: u first, r second
     ur = hard_sigmoid(g) if hard else sigmoid_cutoff(g, cutoff)
     u, r = ur.chunk(2, dim=1)
     pre = F.conv2d(r * s, cand_weight, cand_bias, padding=pad)
     c = hard_tanh(pre) if hard else torch.tanh(pre)
+    if dropout > 0:
+        c = F.dropout(c, dropout)
     kept = diagonal_shift(s) if diagonal else s
     if gates is not None:
         gates["u"], gates["r"] = u, r

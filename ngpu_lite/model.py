@@ -43,6 +43,7 @@ class Config:
     hard: bool = False  # improved Neural GPU: hard sigmoid / hard tanh
     diagonal: bool = False  # improved Neural GPU: diagonal gates
     init_scale: float = 1.8
+    dropout_on: str = "state"  # "state": the paper's dropout on s; "candidate": the improved model's
 
 
 class NeuralGPU(nn.Module):
@@ -56,10 +57,11 @@ class NeuralGPU(nn.Module):
         if kernel % 2 != 1:
             raise ValueError("kernel must be odd so the image keeps its size")
         r = relax_sets
+        kw = 1 if w == 1 else kernel  # a one-row image needs no taps above or below it
         self.embedding = nn.Parameter(torch.empty(c.n_symbols, m))
-        self.gate_weight = nn.Parameter(torch.empty(r, l, 2 * m, m, kernel, kernel))
+        self.gate_weight = nn.Parameter(torch.empty(r, l, 2 * m, m, kw, kernel))
         self.gate_bias = nn.Parameter(torch.empty(r, l, 2 * m))
-        self.cand_weight = nn.Parameter(torch.empty(r, l, m, m, kernel, kernel))
+        self.cand_weight = nn.Parameter(torch.empty(r, l, m, m, kw, kernel))
         self.cand_bias = nn.Parameter(torch.empty(r, l, m))
         self.output = nn.Linear(m, c.n_symbols)
         self.reset_parameters()
@@ -69,12 +71,16 @@ class NeuralGPU(nn.Module):
     def reset_parameters(self) -> None:
         """The reference code's initialisation; every relaxation set starts from the same values."""
         c = self.config
+        m = c.m
         with torch.no_grad():
             self.embedding.uniform_(-1.7, 1.7)
             self.embedding[PAD].zero_()
             for j in range(c.l):
                 init_cgru_(self.gate_weight[0, j], self.gate_bias[0, j],
                            self.cand_weight[0, j], self.cand_bias[0, j], c.init_scale)
+            if c.hard:  # the improved Neural GPU's gate biases: u = 0.85, r = 0.75 at the start
+                self.gate_bias[0, :, :m].fill_(0.7)
+                self.gate_bias[0, :, m:].fill_(0.5)
             for p in self.stacked_parameters():
                 p[1:] = p[0]
             bound = c.init_scale * (3.0 / c.m) ** 0.5
@@ -140,14 +146,16 @@ class NeuralGPU(nn.Module):
         active = B
         want_saturation = hard and torch.is_grad_enabled()  # a training signal only: skip it otherwise
         want_gates = hook is not None or want_saturation
+        drop_state = dropout if self.training and c.dropout_on == "state" else 0.0
+        drop_cand = dropout if self.training and c.dropout_on == "candidate" else 0.0
         for t in range(width):
-            if dropout > 0 and self.training:
-                s = F.dropout(s, dropout)
+            if drop_state > 0:
+                s = F.dropout(s, drop_state)
             k = t % r
             for j in range(c.l):
                 gates: dict | None = {} if want_gates else None
                 s = cgru(s, *weights[k][j], cutoff=c.cutoff, hard=hard, diagonal=diagonal,
-                         gates=gates) * mask
+                         gates=gates, dropout=drop_cand) * mask
                 if want_saturation:
                     saturation = saturation + gates["saturation"]
                 if hook is not None:

@@ -57,10 +57,13 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     # The paper and its code: m = 24, r = 6 relaxation sets, curriculum from 3 digits.
     "paper": Preset("paper", model=dict(m=24, relax_sets=6), noise=0.001),
-    # The improved recipe (Freivalds & Liepins 2017 ideas): diagonal gates, hard nonlinearities,
-    # saturation cost, AdaMax, every length in every step, no curriculum.
-    "fast": Preset("fast", model=dict(w=4, m=24, hard=True, diagonal=True), optimizer="adamax",
-                   lr=0.002, eps=1e-8, curriculum=False, dropout=0.1, saturation=1e-4,
+    # The improved recipe (Freivalds & Liepins 2017): a one-row image of m = 48 channels, one CGRU
+    # per step with diagonal gates and hard nonlinearities, dropout on the candidate, a saturation
+    # cost, AdaMax at a high learning rate; plus the paper's curriculum, which here learns 20-digit
+    # addition about twice as fast as training on every length at once.
+    "fast": Preset("fast", model=dict(w=1, m=48, l=1, hard=True, diagonal=True,
+                                      dropout_on="candidate"),
+                   optimizer="adamax", lr=0.01, eps=1e-8, dropout=0.1, saturation=1e-4,
                    epoch_steps=50, buckets=2),
     # A small, quick recipe for tests and fast chapter cells.
     "tiny": Preset("tiny", model=dict(w=2, m=16), batch=16, max_digits=6, start_digits=2,

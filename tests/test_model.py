@@ -107,3 +107,31 @@ def test_step_t_uses_set_t_mod_r():
     finally:
         torch.nn.functional.conv2d = real
     assert used == [0, 0, 1, 1, 2, 2, 0, 0, 1, 1]
+
+
+def test_one_row_image_uses_one_row_kernels_and_still_masks_padding():
+    model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, dropout_on="candidate").eval()
+    assert model.gate_weight.shape[-2:] == (1, 3)
+    x = torch.tensor([[2, 1, 2, 11, 1, 2, 2]])
+    padded = torch.cat([x, torch.zeros(1, 5, dtype=torch.long)], dim=1)
+    a = model(x)[0]
+    b = model(padded, torch.tensor([7]))[0, :7]
+    torch.testing.assert_close(a, b)
+
+
+def test_improved_model_starts_with_its_own_gate_biases():
+    model = NeuralGPU(w=1, m=6, l=1, hard=True, diagonal=True)
+    assert torch.all(model.gate_bias[0, 0, :6] == 0.7) and torch.all(model.gate_bias[0, 0, 6:] == 0.5)
+    assert torch.all(NeuralGPU(m=6).gate_bias == 1.0)  # the paper's code: both gates start at +1
+
+
+def test_candidate_dropout_leaves_the_state_untouched_at_step_one():
+    """With `dropout_on="candidate"` an update gate of 1 keeps the state exactly, dropout or not."""
+    torch.manual_seed(0)
+    model = NeuralGPU(w=1, m=6, l=1, hard=True, dropout_on="candidate").train()
+    with torch.no_grad():
+        model.gate_bias[..., :6] = 10.0  # u = 1: the CGRU returns s unchanged
+    x = torch.tensor([[2, 1, 2]])
+    out = model(x, dropout=0.9)
+    ref = model.eval()(x)
+    torch.testing.assert_close(out, ref)

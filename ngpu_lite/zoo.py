@@ -1,0 +1,234 @@
+"""The shipped models: how each was trained (`make checkpoints`) and what it scores (`make results`).
+
+`RECIPES` records, for every task, the preset, the seeds tried and the time cap of each run.
+`build(task)` trains every seed into `runs/zoo/TASK-sSEED` (a rerun resumes), scores each run on
+fresh 200-digit cases, keeps the best and writes it to `ngpu_lite/checkpoints/TASK.pt` with its
+manifest. `results()` re-measures the paper's table (exact-answer rate at 20, 25, 200 and 2000
+digits) from the shipped checkpoints, LSTM baseline included, and writes it to `figures/`.
+
+    python -m ngpu_lite.zoo build [--tasks badd,copy] [--minutes M]
+    python -m ngpu_lite.zoo results [--tasks ...] [--samples-2000 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import checkpoints
+from .evaluate import evaluate
+from .tasks import get_task, length_for
+from .train import train
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS_DIR = ROOT / "runs" / "zoo"
+FIGURES_DIR = ROOT / "figures"
+TABLE_DIGITS = (20, 25, 200, 2000)
+SAMPLES = {20: 1024, 25: 1024, 200: 256, 2000: 64}
+# the paper's Table 1 (percent of test cases with every output symbol right); None: not reported
+PAPER = {
+    "badd": {20: 100, 25: 100, 200: 100, 2000: 100},
+    "bmul": {20: 100, 25: 100, 200: 100, 2000: 100},
+    "copy": {20: 100, 25: 100, 200: 100, 2000: 100},
+    "reverse": {20: 100, 25: 100, 200: 100, 2000: 100},
+    "duplicate": {20: 100, 25: 100, 200: 100, 2000: 100},
+    "sort": {20: 100, 25: 100, 200: 100, 2000: 100},
+    "lstm-badd": {20: 100, 25: 73, 200: 0, 2000: 0},
+}
+
+
+@dataclass
+class Recipe:
+    """How one shipped checkpoint is trained: preset and overrides, seeds tried, cap per run."""
+
+    task: str
+    preset: str = "fast"
+    overrides: dict = field(default_factory=dict)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    minutes: float = 20.0
+    until: tuple[int, int] = (200, 64)  # stop a run early once 64 fresh 200-digit cases are exact
+
+
+RECIPES: dict[str, Recipe] = {
+    "badd": Recipe("badd", minutes=30.0),
+    "bmul": Recipe("bmul", overrides=dict(model=dict(w=1, m=96, l=1, hard=True, diagonal=True,
+                                                     dropout_on="candidate"), lr=0.005),
+                   seeds=(0,), minutes=60.0),
+    "copy": Recipe("copy", seeds=(0,), minutes=10.0),
+    "reverse": Recipe("reverse", seeds=(0, 1), minutes=15.0),
+    "duplicate": Recipe("duplicate", seeds=(0, 1), minutes=15.0),
+    "sort": Recipe("sort", seeds=(0, 1), minutes=15.0),
+}
+
+
+def _run_dir(task: str, seed: int, runs_dir: Path) -> Path:
+    return runs_dir / f"{task}-s{seed}"
+
+
+def _score(model, task: str, digits: int, samples: int, seed: int = 2024) -> dict:
+    res = evaluate(model, task, digits, samples, seed=seed)
+    return {"exact": res["exact"], "per_symbol": res["per_symbol"], "samples": res["samples"]}
+
+
+def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = None,
+          seeds: tuple[int, ...] | None = None, progress: bool = True,
+          ship: bool = True) -> dict:
+    """Train every seed of `task`'s recipe (resuming), keep the best run and ship it.
+
+    The best run has the highest exact rate on 64 fresh 200-digit cases (ties: per-symbol rate,
+    then fewer steps). Returns the shipped manifest.
+    """
+    recipe = RECIPES[get_task(task).name]
+    runs_dir = Path(runs_dir)
+    runs = []
+    for seed in seeds or recipe.seeds:
+        out = _run_dir(recipe.task, seed, runs_dir)
+        res = train(recipe.task, recipe.preset, out=out, seed=seed,
+                    minutes=minutes or recipe.minutes, until=recipe.until, progress=progress,
+                    checkpoint_every=100, **recipe.overrides)
+        s200 = _score(res.model, recipe.task, 200, 64)
+        runs.append({"seed": seed, "steps": res.steps, "minutes": round(res.seconds / 60, 1),
+                     "stopped": res.stopped, "exact_200": s200["exact"],
+                     "per_symbol_200": s200["per_symbol"], "folder": str(out.relative_to(ROOT))
+                     if out.is_relative_to(ROOT) else str(out)})
+        if progress:
+            print(f"{recipe.task} seed {seed}: {res.steps} steps, {res.seconds / 60:.1f} min, "
+                  f"200-digit exact {s200['exact']:.0%}", flush=True)
+    best = max(runs, key=lambda r: (r["exact_200"], r["per_symbol_200"], -r["steps"]))
+    if not ship:
+        return {"runs": runs, "kept": best["seed"]}
+    model, info = checkpoints.load(_run_dir(recipe.task, best["seed"], runs_dir), recipe.task)
+    accuracy = {str(d): _score(model, recipe.task, d, 64 if d >= 200 else 256)
+                for d in (20, 200)}
+    meta = {k: info[k] for k in ("preset", "seed", "steps", "wall_seconds", "recipe") if k in info}
+    meta.update(hardware=info.get("hardware"), trained_git_commit=info.get("git_commit"),
+                max_train_digits=info.get("recipe", {}).get("max_digits"),
+                runs=runs, kept_seed=best["seed"], zoo_recipe=asdict(recipe), accuracy=accuracy)
+    return checkpoints.save(checkpoints.SHIPPED_DIR / f"{recipe.task}.pt", model, recipe.task,
+                            meta=meta)
+
+
+# --- the results table ------------------------------------------------------------------------
+
+def _timed_score(model, task: str, digits: int, samples: int, progress: bool) -> dict:
+    start = time.time()
+    res = evaluate(model, task, digits, samples, seed=10_000 + digits, progress=progress)
+    return {"exact": res["exact"], "per_symbol": res["per_symbol"], "samples": res["samples"],
+            "length": length_for(digits), "seconds": round(time.time() - start, 1)}
+
+
+def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGITS,
+            samples: dict[int, int] | None = None, baseline: bool = True,
+            progress: bool = True) -> dict:
+    """Measure every shipped checkpoint (and the LSTM baseline) on fresh cases at `digits`."""
+    samples = {**SAMPLES, **(samples or {})}
+    shipped = sorted(p.stem for p in checkpoints.SHIPPED_DIR.glob("*.pt"))
+    rows: dict[str, dict] = {}
+    for name in tasks or shipped:
+        if name.startswith("lstm-"):
+            continue
+        model = checkpoints.pretrained(name, device="cpu")
+        rows[name] = {str(d): _timed_score(model, name, d, samples[d], progress) for d in digits}
+        if progress:
+            print(name, {d: f"{r['exact']:.1%}" for d, r in rows[name].items()}, flush=True)
+    if baseline and (checkpoints.SHIPPED_DIR / "lstm-badd.pt").exists():
+        from .baselines import evaluate_baseline, load_baseline
+
+        lstm = load_baseline(checkpoints.SHIPPED_DIR / "lstm-badd.pt")
+        row = {}
+        for d in digits:
+            start = time.time()
+            res = evaluate_baseline(lstm, "badd", d, samples[d], seed=10_000 + d)
+            row[str(d)] = {"exact": res["exact"], "per_symbol": res["per_symbol"],
+                           "samples": res["samples"], "length": length_for(d),
+                           "seconds": round(time.time() - start, 1)}
+        rows["lstm-badd"] = row
+    return {"command": "python -m ngpu_lite.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
+            "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,
+            "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
+
+
+def table_markdown(res: dict) -> str:
+    """The results as a markdown table: ours (test cases) beside the paper's number."""
+    digits = sorted({int(d) for row in res["rows"].values() for d in row})
+    head = "| model, task | " + " | ".join(f"{d} bits" for d in digits) + " |"
+    lines = [head, "|---" * (len(digits) + 1) + "|"]
+    for name, row in res["rows"].items():
+        label = "LSTM + attention, badd" if name == "lstm-badd" else f"Neural GPU, {name}"
+        cells = []
+        for d in digits:
+            r = row.get(str(d))
+            paper = res["paper"].get(name, {}).get(str(d))
+            if r is None:
+                cells.append("–")
+                continue
+            cell = f"{100 * r['exact']:.1f}% of {r['samples']}"
+            cells.append(cell + (f" (paper {paper}%)" if paper is not None else ""))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(res: dict):
+    """Exact-answer rate against operand length, one line per model."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    for name, row in res["rows"].items():
+        ds = sorted(int(d) for d in row)
+        ax.plot(ds, [100 * row[str(d)]["exact"] for d in ds], marker="o",
+                ls="--" if name.startswith("lstm") else "-", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("operand length (bits); trained on at most 20")
+    ax.set_ylabel("test cases fully right (%)")
+    ax.set_ylim(-3, 103)
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title("Length generalisation of the shipped models")
+    fig.tight_layout()
+    return fig
+
+
+def _main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m ngpu_lite.zoo", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="train and ship checkpoints (resumes runs in runs/zoo)")
+    b.add_argument("--tasks", default=",".join(RECIPES))
+    b.add_argument("--minutes", type=float, help="cap per run (default: the recipe's)")
+    b.add_argument("--seeds", help="comma-separated seeds (default: the recipe's)")
+    b.add_argument("--baseline", action="store_true", help="also train the LSTM baseline")
+    r = sub.add_parser("results", help="measure the table from the shipped checkpoints")
+    r.add_argument("--tasks", help="comma-separated (default: every shipped checkpoint)")
+    r.add_argument("--digits", default=",".join(map(str, TABLE_DIGITS)))
+    r.add_argument("--samples-2000", type=int, default=SAMPLES[2000])
+    r.add_argument("--name", default="results", help="output file stem in figures/")
+    args = ap.parse_args(argv)
+    if args.command == "build":
+        seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
+        for task in args.tasks.split(","):
+            if task == "lstm-badd":
+                continue
+            man = build(task, minutes=args.minutes, seeds=seeds)
+            print(f"shipped {task}: seed {man['kept_seed']}, {man['steps']} steps, "
+                  f"200-digit exact {man['accuracy']['200']['exact']:.0%}", flush=True)
+        if args.baseline:
+            from .baselines import build_baseline
+
+            build_baseline()
+        return 0
+    digits = tuple(int(d) for d in args.digits.split(","))
+    res = results(args.tasks.split(",") if args.tasks else None, digits,
+                  {2000: args.samples_2000})
+    FIGURES_DIR.mkdir(exist_ok=True)
+    (FIGURES_DIR / f"{args.name}.json").write_text(json.dumps(res, indent=1) + "\n")
+    (FIGURES_DIR / f"{args.name}.md").write_text(table_markdown(res) + "\n")
+    plot(res).savefig(FIGURES_DIR / f"{args.name}.png", dpi=120)
+    print(table_markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
