@@ -61,6 +61,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are for sharing
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -55,7 +55,7 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    "badd": Recipe("badd", minutes=30.0),
+    "badd": Recipe("badd", seeds=(0, 1), minutes=45.0),
     "bmul": Recipe("bmul", overrides=dict(model=dict(w=1, m=96, l=1, hard=True, diagonal=True,
                                                      dropout_on="candidate"), lr=0.005),
                    seeds=(0,), minutes=60.0),
