@@ -313,7 +313,8 @@ def train(
                     with open(out / "log.jsonl", "a") as f:
                         f.write(json.dumps(rec) + "\n")
                 epoch = dict.fromkeys(epoch, 0) | {"loss": 0.0}
-                if until is not None and rec["err_longest"] == 0.0:
+                # test far longer inputs only once the curriculum has reached the longest length
+                if until is not None and rec["err_longest"] == 0.0 and state["digits"] >= p.max_digits:
                     model.eval()
                     # a quick look at 8 cases first: most checks fail, and fail cheaply
                     res = evaluate(model, t.name, until[0], min(8, until[1]), seed=state["step"],
