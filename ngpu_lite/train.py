@@ -64,7 +64,7 @@ PRESETS: dict[str, Preset] = {
     "fast": Preset("fast", model=dict(w=1, m=48, l=1, hard=True, diagonal=True,
                                       dropout_on="candidate"),
                    optimizer="adamax", lr=0.01, eps=1e-8, dropout=0.1, saturation=1e-4,
-                   epoch_steps=50, buckets=2),
+                   epoch_steps=50),
     # A small, quick recipe for tests and fast chapter cells.
     "tiny": Preset("tiny", model=dict(w=2, m=16), batch=16, max_digits=6, start_digits=2,
                    epoch_steps=25, threshold=0.05, dropout=0.05, lr=0.003),

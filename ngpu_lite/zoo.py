@@ -60,13 +60,11 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "badd": Recipe("badd", seeds=(0, 1), minutes=45.0),
-    "bmul": Recipe("bmul", overrides=dict(model=dict(w=1, m=96, l=1, hard=True, diagonal=True,
-                                                     dropout_on="candidate"), lr=0.005),
-                   seeds=(0,), minutes=60.0),
+    "bmul": Recipe("bmul", seeds=(0,), minutes=20.0),
     "copy": Recipe("copy", seeds=(0,), minutes=10.0),
-    "reverse": Recipe("reverse", seeds=(0, 1), minutes=15.0),
-    "duplicate": Recipe("duplicate", seeds=(0, 1), minutes=15.0),
-    "sort": Recipe("sort", seeds=(0, 1), minutes=15.0),
+    "reverse": Recipe("reverse", seeds=(0,), minutes=10.0),
+    "duplicate": Recipe("duplicate", seeds=(0,), minutes=10.0),
+    "sort": Recipe("sort", seeds=(0,), minutes=10.0),
 }
 
 
