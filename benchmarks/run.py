@@ -101,8 +101,10 @@ class PlainNeuralGPU(nn.Module):
 
 
 def conv_flops(batch: int, n: int, m: int, w: int = 4, l: int = 2, kernel: int = 3) -> float:
-    """Convolution FLOPs of one forward pass: `n` steps × `l` CGRUs × `3m` output channels."""
-    return 2.0 * batch * w * n * (3 * m * m * kernel * kernel) * l * n
+    """Convolution FLOPs of one forward pass: `n` steps × `l` CGRUs × `3m` output channels (a
+    one-row image, `w = 1`, has `1 × kernel` taps)."""
+    taps = kernel * (1 if w == 1 else kernel)
+    return 2.0 * batch * w * n * (3 * m * m * taps) * l * n
 
 
 def matmul_rate(dtype: torch.dtype, size: int, reps: int) -> float:
@@ -307,7 +309,8 @@ def infer_once(batch: int, digits: int, precision: str, threads: int = 0) -> dic
     sampler.join()
     return {"wall_s": wall, "cpu_s": cpu, "peak_extra_mb": max(0.0, peak[0] - before),
             "rss_before_mb": before,
-            "tflop": conv_flops(batch, length_for(digits), model.config.m) / 1e12}
+            "tflop": conv_flops(batch, length_for(digits), model.config.m, model.config.w,
+                               model.config.l) / 1e12}
 
 
 def _infer_child(q, *args) -> None:

@@ -7,13 +7,15 @@ manifest. `results()` re-measures the paper's table (exact-answer rate at 20, 25
 digits) from the shipped checkpoints, LSTM baseline included, and writes it to `figures/`.
 
     python -m ngpu_lite.zoo build [--tasks badd,copy] [--minutes M]
-    python -m ngpu_lite.zoo results [--tasks ...] [--samples-2000 64]
+    python -m ngpu_lite.zoo results [--tasks ...] [--samples-2000 64] [--name results]
+    python -m ngpu_lite.zoo merge results_a.json results_b.json   (rows measured separately)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -167,12 +169,19 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
             "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
 
 
+ORDER = ("badd", "bmul", "copy", "reverse", "duplicate", "sort", "lstm-badd")
+
+
+def _ordered(rows: dict) -> list[tuple[str, dict]]:
+    return sorted(rows.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER))
+
+
 def table_markdown(res: dict) -> str:
     """The results as a markdown table: ours (test cases) beside the paper's number."""
     digits = sorted({int(d) for row in res["rows"].values() for d in row})
     head = "| model, task | " + " | ".join(f"{d} bits" for d in digits) + " |"
     lines = [head, "|---" * (len(digits) + 1) + "|"]
-    for name, row in res["rows"].items():
+    for name, row in _ordered(res["rows"]):
         label = "LSTM + attention, badd" if name == "lstm-badd" else f"Neural GPU, {name}"
         cells = []
         for d in digits:
@@ -192,7 +201,7 @@ def plot(res: dict):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    for name, row in res["rows"].items():
+    for name, row in _ordered(res["rows"]):
         ds = sorted(int(d) for d in row)
         ax.plot(ds, [100 * row[str(d)]["exact"] for d in ds], marker="o",
                 ls="--" if name.startswith("lstm") else "-", label=name)
@@ -219,6 +228,12 @@ def _main(argv: list[str] | None = None) -> int:
     r.add_argument("--digits", default=",".join(map(str, TABLE_DIGITS)))
     r.add_argument("--samples-2000", type=int, default=SAMPLES[2000])
     r.add_argument("--name", default="results", help="output file stem in figures/")
+    r.add_argument("--update", action="store_true",
+                   help="keep the other rows of an existing results file, replace these")
+    r.add_argument("--no-baseline", action="store_true", help="skip the LSTM baseline row")
+    g = sub.add_parser("merge", help="merge results files measured separately into one table")
+    g.add_argument("files", nargs="+", help="results JSON files in figures/ (later rows win)")
+    g.add_argument("--name", default="results", help="output file stem in figures/")
     args = ap.parse_args(argv)
     if args.command == "build":
         seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
@@ -233,15 +248,44 @@ def _main(argv: list[str] | None = None) -> int:
 
             build_baseline()
         return 0
+    if args.command == "merge":
+        parts = [json.loads((FIGURES_DIR / f).read_text()) for f in args.files]
+        res = dict(parts[-1], rows={k: v for p in parts for k, v in p["rows"].items()},
+                   command="python -m ngpu_lite.zoo merge " + " ".join(args.files),
+                   parts=[{k: p[k] for k in ("command", "started", "hardware")} for p in parts])
+        _write(res, args.name)
+        return 0
     digits = tuple(int(d) for d in args.digits.split(","))
     res = results(args.tasks.split(",") if args.tasks else None, digits,
-                  {2000: args.samples_2000})
-    FIGURES_DIR.mkdir(exist_ok=True)
-    (FIGURES_DIR / f"{args.name}.json").write_text(json.dumps(res, indent=1) + "\n")
-    (FIGURES_DIR / f"{args.name}.md").write_text(table_markdown(res) + "\n")
-    plot(res).savefig(FIGURES_DIR / f"{args.name}.png", dpi=120)
-    print(table_markdown(res))
+                  {2000: args.samples_2000}, baseline=not args.no_baseline)
+    res["command"] = "python -m ngpu_lite.zoo " + " ".join(argv if argv is not None else sys.argv[1:])
+    old_file = FIGURES_DIR / f"{args.name}.json"
+    if args.update and old_file.exists():
+        res["rows"] = {**json.loads(old_file.read_text())["rows"], **res["rows"]}
+    _write(res, args.name)
     return 0
+
+
+def _write(res: dict, name: str) -> None:
+    """`figures/NAME.json`, `.md` (the table) and `.png` (the figure)."""
+    FIGURES_DIR.mkdir(exist_ok=True)
+    (FIGURES_DIR / f"{name}.json").write_text(json.dumps(res, indent=1) + "\n")
+    (FIGURES_DIR / f"{name}.md").write_text(table_markdown(res) + "\n")
+    plot(res).savefig(FIGURES_DIR / f"{name}.png", dpi=120)
+    print(table_markdown(res))
+    if name == "results":
+        update_readme(table_markdown(res))
+
+
+def update_readme(table: str, readme: Path = ROOT / "README.md") -> bool:
+    """Put `table` between the README's results markers; False when the markers are missing."""
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = readme.read_text()
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    readme.write_text(head + start + "\n" + table + "\n" + end + rest.split(end, 1)[1])
+    return True
 
 
 if __name__ == "__main__":

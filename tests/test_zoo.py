@@ -1,0 +1,33 @@
+"""The results table: formatting, README update, and the recipes behind the shipped models."""
+
+from ngpu_lite import zoo
+
+
+def fake_results() -> dict:
+    row = {"20": {"exact": 1.0, "samples": 1024}, "2000": {"exact": 0.5, "samples": 64}}
+    return {"rows": {"lstm-badd": row, "badd": row}, "paper": {"badd": {"20": 100, "2000": 100}}}
+
+
+def test_table_lists_models_in_book_order_with_case_counts_and_the_paper():
+    table = zoo.table_markdown(fake_results())
+    lines = table.splitlines()
+    assert lines[0] == "| model, task | 20 bits | 2000 bits |"
+    assert lines[2].startswith("| Neural GPU, badd | 100.0% of 1024 (paper 100%) | 50.0% of 64")
+    assert lines[3].startswith("| LSTM + attention, badd |")
+
+
+def test_readme_table_is_replaced_between_its_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n")
+    assert zoo.update_readme("| new |", readme)
+    assert readme.read_text() == "intro\n<!-- results:start -->\n| new |\n<!-- results:end -->\nrest\n"
+    plain = tmp_path / "other.md"
+    plain.write_text("no markers")
+    assert not zoo.update_readme("| new |", plain)
+
+
+def test_recipes_train_on_at_most_20_digits():
+    from ngpu_lite.train import get_preset
+
+    for recipe in zoo.RECIPES.values():
+        assert get_preset(recipe.preset, **recipe.overrides).max_digits <= 20
