@@ -19,7 +19,8 @@
 # The paper's headline is *length generalisation*: trained on binary additions of at most 20 bits,
 # its Neural GPU answered every 2000-bit test addition exactly (Table 1). Price, Zaremba &
 # Sutskever (2016) then found inputs on which such models fail although they are right on random inputs of the same
-# length: long carry chains such as `a + (2^k − a)`. You will measure a trained model's length
+# length: long carry chains such as `a + (2^k − a)`, or operands with many leading zeros such as
+# `000…01 + 000…01`. You will measure a trained model's length
 # generalisation yourself, then find an *input family* on which it fails.
 #
 # The model is `ngpu_lite.pretrained("badd")` when the library ships one. Until it does, the cell
@@ -151,14 +152,17 @@ for digits in (2, 4, 8, 16, 32):
 # model is right on at least a quarter of random additions, and on your family's members at
 # least 20 percentage points less often. (With the shipped model, look for a size where it is
 # right on nearly all random inputs.) The family must have at least 8 different members among 32 draws: one bad
-# case is not a family. Hint: look at how far a carry has to travel.
+# case is not a family. Hint: chapter 9 measures several families on the shipped model; look at
+# how far a carry has to travel, and at answers much shorter than the input.
 
 # %% nbgrader={"grade": false, "grade_id": "failing_family", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def failing_family(digits, rng):
     """One member `(a, b)` of an addition family that the model gets wrong."""
     ### BEGIN SOLUTION
-    a = rng.randrange(1, 2**digits)  # a + (2^digits - a) = 2^digits: the carry runs to the top
-    return format(a, f"0{digits}b"), format(2**digits - a, f"0{digits}b")
+    # both operands below 2^(digits/4): the answer is far shorter than the input, and the model
+    # has to write PAD, not zeros, over most of it (chapter 9: the shipped model writes zeros)
+    top = 2 ** max(1, digits // 4)
+    return format(rng.randrange(1, top), f"0{digits}b"), format(rng.randrange(1, top), f"0{digits}b")
     ### END SOLUTION
 
 
