@@ -250,7 +250,11 @@ def _main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "merge":
         parts = [json.loads((FIGURES_DIR / f).read_text()) for f in args.files]
-        res = dict(parts[-1], rows={k: v for p in parts for k, v in p["rows"].items()},
+        rows: dict[str, dict] = {}
+        for part in parts:  # cell by cell: a later file may re-measure only some lengths
+            for name, row in part["rows"].items():
+                rows[name] = {**rows.get(name, {}), **row}
+        res = dict(parts[-1], rows=rows,
                    command="python -m ngpu_lite.zoo merge " + " ".join(args.files),
                    parts=[{k: p[k] for k in ("command", "started", "hardware")} for p in parts])
         _write(res, args.name)

@@ -31,3 +31,18 @@ def test_recipes_train_on_at_most_20_digits():
 
     for recipe in zoo.RECIPES.values():
         assert get_preset(recipe.preset, **recipe.overrides).max_digits <= 20
+
+
+def test_merge_joins_tables_measured_in_parts_cell_by_cell(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(zoo, "FIGURES_DIR", tmp_path)
+    first = fake_results() | {"command": "a", "started": "t", "hardware": "cpu"}
+    later = {"rows": {"badd": {"2000": {"exact": 1.0, "samples": 64}}}, "paper": first["paper"],
+             "command": "b", "started": "t", "hardware": "cpu"}
+    (tmp_path / "a.json").write_text(json.dumps(first))
+    (tmp_path / "b.json").write_text(json.dumps(later))
+    assert zoo._main(["merge", "a.json", "b.json", "--name", "merged"]) == 0
+    rows = json.loads((tmp_path / "merged.json").read_text())["rows"]
+    assert rows["badd"]["20"]["samples"] == 1024 and rows["badd"]["2000"]["exact"] == 1.0
+    assert (tmp_path / "merged.md").exists() and (tmp_path / "merged.png").exists()
