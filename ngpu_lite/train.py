@@ -197,6 +197,7 @@ def train(
     minutes: float | None = None,
     until: tuple[int, int] | None = None,
     checkpoint_every: int = 100,
+    check_every: int = 1,
     progress: bool = True,
     start_model: NeuralGPU | None = None,
     device: str | torch.device | None = None,
@@ -206,7 +207,8 @@ def train(
 
     Stops after `steps` steps or `minutes` of wall time (counting earlier resumed time), or, with
     `until=(digits, samples)`, once the model answers `samples` fresh `digits`-digit cases exactly
-    (checked at the end of each epoch whose training error is 0 at the longest length).
+    (checked at the end of every `check_every`-th epoch whose training error is 0 at the longest
+    length: checks at long lengths cost more than the training between them).
     `start_model` continues training a given model instead of a fresh one.
     """
     from . import device as default_device
@@ -314,7 +316,9 @@ def train(
                         f.write(json.dumps(rec) + "\n")
                 epoch = dict.fromkeys(epoch, 0) | {"loss": 0.0}
                 # test far longer inputs only once the curriculum has reached the longest length
-                if until is not None and rec["err_longest"] == 0.0 and state["digits"] >= p.max_digits:
+                due = (state["step"] // p.epoch_steps) % max(1, check_every) == 0
+                if (until is not None and due and rec["err_longest"] == 0.0
+                        and state["digits"] >= p.max_digits):
                     model.eval()
                     # a quick look at 8 cases first: most checks fail, and fail cheaply
                     res = evaluate(model, t.name, until[0], min(8, until[1]), seed=state["step"],

@@ -54,6 +54,7 @@ class Recipe:
     seeds: tuple[int, ...] = (0, 1, 2)
     minutes: float = 20.0
     until: tuple[int, int] = (200, 64)  # stop a run early once 64 fresh 200-digit cases are exact
+    check_every: int = 1  # epochs between those checks (a check at 800 digits costs ~100 steps)
     # an optional second phase from the first one's model: overrides and minutes (e.g. no
     # saturation cost and a lower learning rate, so that gates may saturate fully)
     finetune: dict | None = None
@@ -94,7 +95,7 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
         out = _run_dir(recipe.task, seed, runs_dir)
         res = train(recipe.task, recipe.preset, out=out, seed=seed,
                     minutes=minutes or recipe.minutes, until=recipe.until, progress=progress,
-                    checkpoint_every=100, **recipe.overrides)
+                    checkpoint_every=100, check_every=recipe.check_every, **recipe.overrides)
         if recipe.finetune:
             first, first_seconds = res.steps, res.seconds
             out = out / "finetune"

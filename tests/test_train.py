@@ -99,3 +99,29 @@ def test_small_neural_gpu_learns_copy_and_generalises_8x_longer():
     assert res.history[-1]["seq_err"] < 0.05
     longer = evaluate(res.model, "copy", 50, samples=128, seed=12345)  # length 101 > 4 x 13
     assert longer["exact"] == 1.0, longer
+
+
+def test_until_checks_run_only_every_check_every_epochs(monkeypatch):
+    import sys
+
+    tr = sys.modules["ngpu_lite.train"]  # the module: `ngpu_lite.train` names the function
+    checked = []
+    real_end = tr._end_epoch
+
+    def end_without_errors(*args, **kwargs):
+        rec = real_end(*args, **kwargs)
+        rec["err_longest"] = 0.0  # as if the longest length were learned: a check is due
+        return rec
+
+    def fake_evaluate(model, task, digits, samples, seed=0, **kw):
+        checked.append(seed)  # seed is the step of the check
+        return {"exact": 0.0, "samples": samples}
+
+    monkeypatch.setattr(tr, "_end_epoch", end_without_errors)
+    monkeypatch.setattr(tr, "evaluate", fake_evaluate)
+    train("copy", "tiny", seed=0, steps=150, progress=False, curriculum=False,
+          until=(50, 8), check_every=3)
+    assert checked == [75, 150]  # epochs of 25 steps: the 3rd and the 6th
+    checked.clear()
+    train("copy", "tiny", seed=0, steps=150, progress=False, curriculum=False, until=(50, 8))
+    assert checked == [25, 50, 75, 100, 125, 150]
