@@ -40,7 +40,7 @@ from ngpu_lite.baselines import LSTMBaseline, evaluate_baseline, load_baseline, 
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.checkpoints import SHIPPED_DIR
 from ngpu_lite.tasks import from_digits, random_operands, stack_examples
-from ngpu_lite.zoo import FIGURES_DIR, PAPER, RECIPES, ROOT
+from ngpu_lite.zoo import FIGURES_DIR, PAPER, ROOT, describe_recipe, describe_shipped, train_recipe
 from ngpu_lite.zoo import SAMPLES as TABLE_SAMPLES
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
@@ -116,14 +116,10 @@ for bits in (20, 200, 2000):
 
 # %%
 RETRAIN = False
-recipe = RECIPES["badd"]
-print(f"full recipe: preset {recipe.preset!r}, seeds {recipe.seeds} (the zoo keeps the best), at most "
-      f"{recipe.minutes:g} minutes each, stopped once {recipe.until[1]} fresh {recipe.until[0]}-bit cases "
-      "are exact")
+print(describe_recipe("badd"))
 t0 = time.time()
 if RETRAIN:
-    run = train("badd", recipe.preset, out=ROOT / "runs" / "ch06-badd", seed=recipe.seeds[0],
-                minutes=recipe.minutes, until=recipe.until, checkpoint_every=100, **recipe.overrides)
+    run = train_recipe("badd", ROOT / "runs" / "ch06-badd")
 else:
     run = train("badd", "fast", seed=0, minutes=pick(0.15, 2.0), progress=False)
 print(f"{'full recipe' if RETRAIN else 'demo run'}: {run.steps} steps in {run.seconds:.0f} s, "
@@ -187,12 +183,7 @@ if RETRAIN:
     print("testing the model trained above with the full recipe")
 elif (SHIPPED_DIR / "badd.pt").exists():
     model = pretrained("badd")
-    manifest_path = SHIPPED_DIR / "badd.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    print(f"shipped badd: preset {manifest.get('preset', '?')}, seed {manifest.get('seed', '?')}, "
-          f"{manifest.get('steps', '?')} steps, {(manifest.get('wall_seconds') or 0) / 60:.0f} minutes "
-          f"on {manifest.get('hardware', '?')}, trained on at most "
-          f"{manifest.get('recipe', {}).get('max_digits', '?')}-bit operands")
+    print(describe_shipped("badd"))
 else:
     model = run.model
     print("no shipped badd checkpoint in this copy of the book (build it with "

@@ -39,7 +39,7 @@ import torch
 from ngpu_lite import decode, encode_text, evaluate, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.zoo import FIGURES_DIR, PAPER, RECIPES, ROOT
+from ngpu_lite.zoo import FIGURES_DIR, PAPER, ROOT, describe_recipe, describe_shipped, train_recipe
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -146,19 +146,15 @@ for name, counts in maps.items():
 #
 # A couple of minutes of the `fast` preset, as for addition in chapter 6: the curriculum starts
 # at 3-bit operands and moves up a bit whenever the training error at the current length falls
-# under 15%. The shipped model's recipe is longer and uses a wider model (printed below). With
-# `RETRAIN = True` the cell runs that full recipe instead (an hour on a CPU; it checkpoints to
-# `runs/ch07-bmul` and resumes when rerun), and the chapter then tests your model.
+# under 15%. The shipped model's recipe (printed below) runs the same preset for longer. With
+# `RETRAIN = True` the cell runs that full recipe instead (tens of minutes on a CPU; it checkpoints
+# to `runs/ch07-bmul` and resumes when rerun), and the chapter then tests your model.
 
 # %%
 RETRAIN = False
-recipe = RECIPES["bmul"]
-print(f"full recipe: preset {recipe.preset!r} with {recipe.overrides}, seeds {recipe.seeds}, at most "
-      f"{recipe.minutes:g} minutes each, stopped once {recipe.until[1]} fresh {recipe.until[0]}-bit "
-      "cases are exact")
+print(describe_recipe("bmul"))
 if RETRAIN:
-    run = train("bmul", recipe.preset, out=ROOT / "runs" / "ch07-bmul", seed=recipe.seeds[0],
-                minutes=recipe.minutes, until=recipe.until, checkpoint_every=100, **recipe.overrides)
+    run = train_recipe("bmul", ROOT / "runs" / "ch07-bmul")
 else:
     run = train("bmul", "fast", seed=0, minutes=pick(0.15, 2.0), progress=False)
 print(f"{'full recipe' if RETRAIN else 'demo run'}: {run.steps} steps in {run.seconds:.0f} s, "
@@ -190,18 +186,11 @@ if RETRAIN:
     print("testing the model trained above with the full recipe")
 elif (SHIPPED_DIR / "bmul.pt").exists():
     model = pretrained("bmul")
-    manifest_path = SHIPPED_DIR / "bmul.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    print(f"shipped bmul: preset {manifest.get('preset', '?')}, seed {manifest.get('seed', '?')}, "
-          f"{manifest.get('steps', '?')} steps, {(manifest.get('wall_seconds') or 0) / 60:.0f} minutes "
-          f"on {manifest.get('hardware', '?')}, trained on at most "
-          f"{manifest.get('recipe', {}).get('max_digits', '?')}-bit operands")
+    print(describe_shipped("bmul"))
 else:
     model = None
-    print("bmul is not shipped with this copy of the book. The zoo recipe that builds it: preset "
-          f"{recipe.preset!r}, overrides {recipe.overrides}, seeds {recipe.seeds}, at most "
-          f"{recipe.minutes:g} minutes per seed; run 'python -m ngpu_lite.zoo build --tasks bmul', "
-          "or set RETRAIN = True above")
+    print("bmul is not shipped with this copy of the book; build it with 'python -m ngpu_lite.zoo "
+          "build --tasks bmul' (" + describe_recipe("bmul") + "), or set RETRAIN = True above")
 if model is not None:
     print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters, config {model.config_dict()}")
     for d, n in ((20, pick(32, 256)), (200, pick(4, 64))):

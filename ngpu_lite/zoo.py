@@ -80,6 +80,34 @@ def _score(model, task: str, digits: int, samples: int, seed: int = 2024) -> dic
     return {"exact": res["exact"], "per_symbol": res["per_symbol"], "samples": res["samples"]}
 
 
+def describe_recipe(task: str) -> str:
+    """One line on how the shipped `task` model is trained: preset, seeds, cap, stopping test."""
+    r = RECIPES[get_task(task).name]
+    extra = f" with {r.overrides}" if r.overrides else ""
+    return (f"full recipe: preset {r.preset!r}{extra}, seeds {r.seeds} (the zoo keeps the best), at "
+            f"most {r.minutes:g} minutes each, stopped once {r.until[1]} fresh {r.until[0]}-bit cases "
+            "are exact")
+
+
+def train_recipe(task: str, out: str | Path, seed: int | None = None, minutes: float | None = None,
+                 progress: bool = True):
+    """Run one seed (default: the first) of `task`'s recipe into `out`, resuming a killed run."""
+    r = RECIPES[get_task(task).name]
+    return train(r.task, r.preset, out=out, seed=r.seeds[0] if seed is None else seed,
+                 minutes=minutes or r.minutes, until=r.until, progress=progress,
+                 checkpoint_every=100, check_every=r.check_every, **r.overrides)
+
+
+def describe_shipped(task: str) -> str:
+    """One line from a shipped checkpoint's manifest: preset, seed, steps, time, hardware."""
+    path = checkpoints.SHIPPED_DIR / f"{get_task(task).name}.json"
+    m = json.loads(path.read_text()) if path.exists() else {}
+    return (f"shipped {task}: preset {m.get('preset', '?')}, seed {m.get('seed', '?')}, "
+            f"{m.get('steps', '?')} steps, {(m.get('wall_seconds') or 0) / 60:.0f} minutes on "
+            f"{m.get('hardware', '?')}, trained on at most "
+            f"{m.get('recipe', {}).get('max_digits', '?')}-bit operands")
+
+
 def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = None,
           seeds: tuple[int, ...] | None = None, progress: bool = True,
           ship: bool = True) -> dict:
@@ -93,9 +121,7 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
     runs = []
     for seed in seeds or recipe.seeds:
         out = _run_dir(recipe.task, seed, runs_dir)
-        res = train(recipe.task, recipe.preset, out=out, seed=seed,
-                    minutes=minutes or recipe.minutes, until=recipe.until, progress=progress,
-                    checkpoint_every=100, check_every=recipe.check_every, **recipe.overrides)
+        res = train_recipe(recipe.task, out, seed=seed, minutes=minutes, progress=progress)
         if recipe.finetune:
             first, first_seconds = res.steps, res.seconds
             out = out / "finetune"

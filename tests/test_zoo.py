@@ -46,3 +46,26 @@ def test_merge_joins_tables_measured_in_parts_cell_by_cell(tmp_path, monkeypatch
     rows = json.loads((tmp_path / "merged.json").read_text())["rows"]
     assert rows["badd"]["20"]["samples"] == 1024 and rows["badd"]["2000"]["exact"] == 1.0
     assert (tmp_path / "merged.md").exists() and (tmp_path / "merged.png").exists()
+
+
+def test_train_recipe_runs_the_recipe_of_the_task(tmp_path, monkeypatch):
+    monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(4,),
+                                                        until=(12, 8), check_every=2))
+    seen = {}
+
+    def fake_train(task, preset, **kw):
+        seen.update(kw, task=task, preset=preset)
+        return "run"
+
+    monkeypatch.setattr(zoo, "train", fake_train)
+    assert zoo.train_recipe("copy", tmp_path / "run", minutes=0.5) == "run"
+    assert (seen["task"], seen["preset"], seen["seed"]) == ("copy", "tiny", 4)
+    assert (seen["until"], seen["check_every"], seen["minutes"]) == ((12, 8), 2, 0.5)
+    assert "preset 'tiny'" in zoo.describe_recipe("copy")
+    assert "8 fresh 12-bit cases" in zoo.describe_recipe("copy")
+
+
+def test_shipped_models_are_described_from_their_manifests():
+    line = zoo.describe_shipped("badd")
+    assert line.startswith("shipped badd: preset fast, seed 0,")
+    assert "at most 20-bit operands" in line
