@@ -38,6 +38,7 @@ class Preset:
     optimizer: str = "adam"  # or "adamax"
     clip: float = 1.0  # gradient-norm clipping; 0 turns it off
     dropout: float = 0.15  # state dropout at 8 digits, scaled as 8/digits above that
+    dropout_scaled: bool = True  # False: the same dropout at every length (the improved recipe's)
     noise: float = 0.0  # gradient-noise scale; 0 turns it off
     curriculum: bool = True  # False: every length up to max_digits in every step
     start_digits: int = 3
@@ -100,7 +101,10 @@ def add_gradient_noise(params, sigma: float, generator: torch.Generator | None =
 
 
 def dropout_rate(p: Preset, digits: int) -> float:
-    """The code's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits`."""
+    """The code's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits` (or `dropout` at
+    every length when the preset's `dropout_scaled` is False)."""
+    if not p.dropout_scaled:
+        return p.dropout
     return p.dropout * min(1.0, 8.0 / max(1, digits))
 
 

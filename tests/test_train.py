@@ -125,3 +125,13 @@ def test_until_checks_run_only_every_check_every_epochs(monkeypatch):
     checked.clear()
     train("copy", "tiny", seed=0, steps=150, progress=False, curriculum=False, until=(50, 8))
     assert checked == [25, 50, 75, 100, 125, 150]
+
+
+def test_dropout_shrinks_with_length_unless_the_preset_keeps_it_constant():
+    from ngpu_lite.train import dropout_rate
+
+    scaled = get_preset("fast", dropout=0.5)
+    constant = get_preset("fast", dropout=0.5, dropout_scaled=False)
+    assert dropout_rate(scaled, 4) == dropout_rate(constant, 4) == 0.5
+    assert dropout_rate(scaled, 20) == pytest.approx(0.2)  # the paper code's 8 / digits
+    assert dropout_rate(constant, 20) == 0.5
