@@ -69,3 +69,23 @@ def test_shipped_models_are_described_from_their_manifests():
     line = zoo.describe_shipped("badd")
     assert line.startswith("shipped badd: preset fast, seed 0,")
     assert "at most 20-bit operands" in line
+
+
+def test_build_of_one_seed_keeps_the_other_seeds_records_in_the_competition(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(0, 1)))
+    monkeypatch.setattr(zoo, "ROOT", tmp_path)
+    (tmp_path / "old-run").mkdir()
+    old = {"seed": 1, "steps": 10, "minutes": 1.0, "stopped": "minutes", "exact_20": 1.0,
+           "exact_200": 0.9, "per_symbol_200": 0.99, "folder": "old-run"}
+    gone = old | {"seed": 0, "folder": "not-here"}  # rerun now: its old record is replaced
+    monkeypatch.setattr(zoo, "_shipped_runs", lambda task: [gone, old])
+    monkeypatch.setattr(zoo, "train_recipe", lambda *a, **k: SimpleNamespace(
+        model=None, steps=20, seconds=60.0, stopped="minutes"))
+    monkeypatch.setattr(zoo, "_score", lambda model, task, digits, samples: {
+        "exact": 0.5, "per_symbol": 0.9, "samples": samples})
+    res = zoo.build("copy", runs_dir=tmp_path / "runs", seeds=(0,), ship=False, progress=False)
+    assert [r["seed"] for r in res["runs"]] == [0, 1]
+    assert res["runs"][0]["exact_200"] == 0.5
+    assert res["kept"] == 1  # the old run of seed 1 scored better at 200 digits
