@@ -39,6 +39,7 @@ class Preset:
     clip: float = 1.0  # gradient-norm clipping; 0 turns it off
     dropout: float = 0.15  # state dropout at 8 digits, scaled as 8/digits above that
     dropout_scaled: bool = True  # False: the same dropout at every length (the improved recipe's)
+    dropout_final: float = 0.0  # once the curriculum reaches max_digits: this constant rate (0: off)
     noise: float = 0.0  # gradient-noise scale; 0 turns it off
     curriculum: bool = True  # False: every length up to max_digits in every step
     start_digits: int = 3
@@ -100,9 +101,13 @@ def add_gradient_noise(params, sigma: float, generator: torch.Generator | None =
             p.grad.add_(torch.randn(p.grad.shape, generator=generator).to(p.grad) * sigma)
 
 
-def dropout_rate(p: Preset, digits: int) -> float:
+def dropout_rate(p: Preset, digits: int, level: int = 0) -> float:
     """The code's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits` (or `dropout` at
-    every length when the preset's `dropout_scaled` is False)."""
+    every length when the preset's `dropout_scaled` is False). With `dropout_final`, that rate
+    instead once the curriculum `level` is the longest length: strong noise on a model that has
+    fit every training length makes it robust over thousands of steps, i.e. on far longer inputs."""
+    if p.dropout_final > 0 and level >= p.max_digits:
+        return p.dropout_final
     if not p.dropout_scaled:
         return p.dropout
     return p.dropout * min(1.0, 8.0 / max(1, digits))
@@ -277,7 +282,8 @@ def train(
             x, y, lengths = make_batch(t, digits, rng)
             x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
             with autocast(dev, p.precision):
-                logits = forward_buckets(model, x, lengths, dropout_rate(p, max(digits)), p.buckets)
+                logits = forward_buckets(model, x, lengths, dropout_rate(p, max(digits), state["digits"]),
+                                         p.buckets)
             inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
             ce = F.cross_entropy(logits[inside], y[inside])
             loss = ce
@@ -321,8 +327,9 @@ def train(
                 epoch = dict.fromkeys(epoch, 0) | {"loss": 0.0}
                 # test far longer inputs only once the curriculum has reached the longest length
                 due = (state["step"] // p.epoch_steps) % max(1, check_every) == 0
-                if (until is not None and due and rec["err_longest"] == 0.0
-                        and state["digits"] >= p.max_digits):
+                # (under dropout_final the training error stays high: the curriculum's end suffices)
+                fitted = rec["err_longest"] == 0.0 or p.dropout_final > 0
+                if until is not None and due and fitted and state["digits"] >= p.max_digits:
                     model.eval()
                     # a quick look at 8 cases first: most checks fail, and fail cheaply
                     res = evaluate(model, t.name, until[0], min(8, until[1]), seed=state["step"],

@@ -135,3 +135,12 @@ def test_dropout_shrinks_with_length_unless_the_preset_keeps_it_constant():
     assert dropout_rate(scaled, 4) == dropout_rate(constant, 4) == 0.5
     assert dropout_rate(scaled, 20) == pytest.approx(0.2)  # the paper code's 8 / digits
     assert dropout_rate(constant, 20) == 0.5
+
+
+def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
+    from ngpu_lite.train import dropout_rate
+
+    p = get_preset("fast", dropout=0.1, dropout_final=0.5)
+    assert dropout_rate(p, 5, level=19) == pytest.approx(0.1)
+    assert dropout_rate(p, 20, level=19) == pytest.approx(0.04)
+    assert dropout_rate(p, 5, level=20) == dropout_rate(p, 20, level=20) == 0.5
