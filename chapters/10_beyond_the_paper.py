@@ -46,7 +46,6 @@
 #    fresh inputs.
 
 # %%
-import json
 import random
 import statistics
 import time
@@ -58,7 +57,7 @@ import torch.nn.functional as F
 from ngpu_lite import PRESETS, NeuralGPU, cgru, checkpoints, evaluate, make_batch, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.cgru import diagonal_shift, sigmoid_cutoff
-from ngpu_lite.zoo import RECIPES
+from ngpu_lite.zoo import describe_recipe, describe_shipped
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -392,21 +391,15 @@ print(f"exact at 20 digits: paper {measured['paper']['at20']:.1%}, fast {measure
 # changes; exercises 1 and 2 separate two of them.
 #
 # The full budget tells the rest. The shipped `badd` checkpoint was trained with the `fast` preset
-# (its recipe is `ngpu_lite.zoo.RECIPES["badd"]`: a cap of minutes per seed, stopped early once
-# 64 fresh 200-digit sums come out exact). When it is shipped with this copy of the book, we
-# measure it on 64 fresh 200-digit sums, ten times the longest training operand:
+# (its recipe is `ngpu_lite.zoo.RECIPES["badd"]`, printed below). When it is shipped with this
+# copy of the book, we measure it on 64 fresh 200-digit sums, ten times the longest training
+# operand:
 
 # %%
-recipe = RECIPES["badd"]
-print(f"zoo recipe for badd: preset {recipe.preset!r}, seeds {recipe.seeds}, at most "
-      f"{recipe.minutes:g} minutes each, stopped once {recipe.until[1]} fresh {recipe.until[0]}-digit "
-      "cases are exact")
+print(describe_recipe("badd"))
 if (checkpoints.SHIPPED_DIR / "badd.pt").exists():
     shipped = pretrained("badd")
-    manifest_path = checkpoints.SHIPPED_DIR / "badd.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    print(f"shipped badd: preset {manifest.get('preset', '?')}, {manifest.get('steps', '?')} steps, "
-          f"{(manifest.get('wall_seconds') or 0) / 60:.0f} minutes on {manifest.get('hardware', '?')}")
+    print(describe_shipped("badd"))
     t0 = time.time()
     acc = evaluate(shipped, "badd", 200, pick(8, 64), seed=200)
     print(f"exact on {acc['samples']} fresh 200-digit sums: {acc['exact']:.1%} "
