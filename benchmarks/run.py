@@ -40,7 +40,7 @@ from torch import nn
 from ngpu_lite import NeuralGPU, evaluate, make_batch, train
 from ngpu_lite.cgru import sigmoid_cutoff
 from ngpu_lite.tasks import length_for
-from ngpu_lite.train import PRESETS, autocast
+from ngpu_lite.train import PRESETS, autocast, get_preset
 
 # --- the plain reference loop ------------------------------------------------------------------
 
@@ -362,8 +362,10 @@ def time_to_generalise(task: str, preset: str, seed: int, cap_s: float, first: t
         left = cap_s - (time.time() - start)
         if left <= 1:
             break
+        # a later round continues the model at the longest length, not from the curriculum's start
+        again = {"start_digits": get_preset(preset, **overrides).max_digits} if model is not None else {}
         res = train(task, preset, seed=seed + 1000 * rounds, minutes=left / 60, until=first,
-                    progress=False, start_model=model, **overrides)
+                    progress=False, start_model=model, **overrides, **again)
         model, steps = res.model, steps + res.steps
         if res.history:  # how far training got: the last epoch's record
             row["last_epoch"] = res.history[-1]
@@ -549,6 +551,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per step variant")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per time-to-generalise run")
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run: first-seed, first-seed + 1, ...")
     ap.add_argument("--cap-minutes", type=float, default=15.0, help="cap per generalisation run")
     ap.add_argument("--infer-cap-minutes", type=float, default=15.0, help="cap per inference run")
     ap.add_argument("--ms", default="24,128", help="state sizes m for the step timings")
@@ -618,7 +621,7 @@ def main(argv: list[str] | None = None) -> dict:
         result["inference"] = bench_inference(threads=torch.get_num_threads(), **infer_args)
     if "train" in parts:
         rows = [time_to_generalise(task, preset, seed, **gen_args)
-                for task, preset in tasks for seed in range(seeds)]
+                for task, preset in tasks for seed in range(a.first_seed, a.first_seed + seeds)]
         result["generalise"] = {"rows": rows, "summary": summarise_generalise(rows)}
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     out = Path(a.out)

@@ -144,3 +144,28 @@ def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
     assert dropout_rate(p, 5, level=19) == pytest.approx(0.1)
     assert dropout_rate(p, 20, level=19) == pytest.approx(0.04)
     assert dropout_rate(p, 5, level=20) == dropout_rate(p, 20, level=20) == 0.5
+
+
+def test_a_run_that_passed_its_until_test_stays_finished_when_rerun(tmp_path, monkeypatch):
+    import sys
+
+    tr = sys.modules["ngpu_lite.train"]
+    real_end = tr._end_epoch
+
+    def end_without_errors(*args, **kwargs):
+        rec = real_end(*args, **kwargs)
+        rec["err_longest"] = 0.0
+        return rec
+
+    monkeypatch.setattr(tr, "_end_epoch", end_without_errors)
+    monkeypatch.setattr(tr, "evaluate", lambda model, task, digits, samples, **kw: {
+        "exact": 1.0, "samples": samples})
+    first = train("copy", "tiny", out=tmp_path, seed=0, steps=200, progress=False,
+                  curriculum=False, until=(50, 8))
+    assert (first.stopped, first.steps) == ("generalised", 25)
+    again = train("copy", "tiny", out=tmp_path, seed=0, steps=200, progress=False,
+                  curriculum=False, until=(50, 8))
+    assert (again.stopped, again.steps) == ("generalised", 25)
+    longer = train("copy", "tiny", out=tmp_path, seed=0, steps=60, progress=False,
+                   curriculum=False, until=(60, 8))  # another test: training goes on
+    assert (longer.stopped, longer.steps) == ("generalised", 50)
