@@ -9,6 +9,7 @@ import random
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from ngpu_lite import NeuralGPU, make_batch
@@ -40,3 +41,26 @@ def test_smoke_benchmark_writes_every_part(tmp_path):
     assert [r["batch"] for r in saved["inference"]] == [1, 1, 2, 2]
     assert all(r["finished"] and r["peak_extra_mb"] >= 0 for r in saved["inference"])
     assert saved["generalise"]["rows"][0]["task"] == "copy"
+
+
+def test_final_dropout_figure_draws_each_arm_and_its_2000_bit_checks(tmp_path):
+    import json
+
+    from benchmarks import final_dropout
+
+    path = tmp_path / "fd.json"
+    recs = [{"arm": "scratch", "seed": 0, "steps": 10, "minutes": 5.0, "exact_800": 0.5},
+            {"arm": "scratch", "seed": 0, "steps": 20, "minutes": 10.0, "exact_800": 1.0,
+             "exact_2000": 1.0}]
+    path.write_text(json.dumps({"records": recs}))
+    fig = final_dropout.plot(path)
+    assert path.with_suffix(".png").exists()
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["scratch (seed 0): 800 bits", "scratch: 8 fresh 2000-bit sums"]
+
+
+def test_final_dropout_arms_that_continue_a_run_need_its_folder(tmp_path):
+    from benchmarks import final_dropout
+
+    with pytest.raises(SystemExit, match="needs --start"):
+        final_dropout.run_arm("finetune", 1.0, 1.0, 0, None, tmp_path, tmp_path / "x.json")
