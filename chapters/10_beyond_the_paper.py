@@ -381,7 +381,7 @@ print(f"exact at 20 digits: paper {measured['paper']['at20']:.1%}, fast {measure
 #   longer epochs are not what kept it there. The `fast` recipe's curriculum advanced several
 #   times (the figure shows when);
 # * the `fast` model already answered a good share of fresh 20-digit sums exactly, although its
-#   curriculum had only reached a few digits. That is less strange than it looks: a quarter of the
+#   curriculum had not reached 20 digits. That is less strange than it looks: a quarter of the
 #   curriculum's batches mix in a length drawn up to 20 digits, and addition is local, so a model
 #   that carries correctly on short operands can carry on long ones. The `paper` model got most
 #   symbols right at 20 digits but no whole answer.
