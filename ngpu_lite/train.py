@@ -219,7 +219,9 @@ def train(
     Stops after `steps` steps or `minutes` of wall time (counting earlier resumed time), or, with
     `until=(digits, samples)`, once the model answers `samples` fresh `digits`-digit cases exactly
     (checked at the end of every `check_every`-th epoch whose training error is 0 at the longest
-    length: checks at long lengths cost more than the training between them).
+    length, or any such epoch under `dropout_final`, whose noise keeps that error up: checks at
+    long lengths cost more than the training between them). A resumed run that already passed
+    the same `until` test returns at once.
     `start_model` continues training a given model instead of a fresh one.
     """
     from . import device as default_device

@@ -102,10 +102,15 @@ def train_recipe(task: str, out: str | Path, seed: int | None = None, minutes: f
                  checkpoint_every=100, check_every=r.check_every, **r.overrides)
 
 
+def _manifest(task: str) -> dict:
+    """The shipped manifest of `task` (empty when nothing is shipped)."""
+    path = checkpoints.SHIPPED_DIR / f"{get_task(task).name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def describe_shipped(task: str) -> str:
     """One line from a shipped checkpoint's manifest: preset, seed, steps, time, hardware."""
-    path = checkpoints.SHIPPED_DIR / f"{get_task(task).name}.json"
-    m = json.loads(path.read_text()) if path.exists() else {}
+    m = _manifest(task)
     return (f"shipped {task}: preset {m.get('preset', '?')}, seed {m.get('seed', '?')}, "
             f"{m.get('steps', '?')} steps, {(m.get('wall_seconds') or 0) / 60:.0f} minutes on "
             f"{m.get('hardware', '?')}, trained on at most "
@@ -114,8 +119,7 @@ def describe_shipped(task: str) -> str:
 
 def _shipped_runs(task: str) -> list[dict]:
     """The run records in the shipped manifest of `task` (empty when nothing is shipped)."""
-    path = checkpoints.SHIPPED_DIR / f"{task}.json"
-    return json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    return _manifest(task).get("runs", [])
 
 
 def _kept_folder(recipe: Recipe, seed: int, runs_dir: Path) -> Path:
