@@ -40,7 +40,7 @@ from torch import nn
 from ngpu_lite import NeuralGPU, evaluate, make_batch, train
 from ngpu_lite.cgru import sigmoid_cutoff
 from ngpu_lite.tasks import length_for
-from ngpu_lite.train import PRESETS, autocast, get_preset
+from ngpu_lite.train import PRESETS, autocast
 
 # --- the plain reference loop ------------------------------------------------------------------
 
@@ -160,6 +160,7 @@ def bench_steps(lengths: list[int], ms: list[int], batch: int, reps: int, mm_siz
             lib = NeuralGPU(w=4, m=m, l=2)
             ref = PlainNeuralGPU.from_library(lib)
             fast = NeuralGPU(**PRESETS["fast"].model | {"m": m})
+            preset = NeuralGPU(**PRESETS["fast"].model)  # the default preset's model as it trains
             with torch.no_grad():  # same weights, same answers: the speed-up changes nothing
                 want = ref(x)
                 torch.testing.assert_close(lib(x), want, atol=1e-4, rtol=1e-4)
@@ -168,14 +169,17 @@ def bench_steps(lengths: list[int], ms: list[int], batch: int, reps: int, mm_siz
                    "library": _step_fn(lib, x, y, "fp32", True),
                    "library_bf16": _step_fn(lib, x, y, "bf16", True),
                    "fast_model": _step_fn(fast, x, y, "fp32", True),
-                   "fast_model_bf16": _step_fn(fast, x, y, "bf16", True)}
+                   "fast_model_bf16": _step_fn(fast, x, y, "bf16", True),
+                   "preset_model": _step_fn(preset, x, y, "fp32", True)}
             times = time_interleaved(fns, reps)
             flops = 3 * conv_flops(batch, n, m)  # backward ≈ 2 × forward
             row = {"length": n, "m": m, "batch": batch, "gflop_per_step": flops / 1e9,
                    "max_abs_logit_diff_bf16": bf_err, "times": times}
             fc = fast.config  # the fast preset's model may differ in w and l: its own FLOPs
+            pc = preset.config
             work = {k: flops if not k.startswith("fast") else 3 * conv_flops(batch, n, m, fc.w, fc.l)
                     for k in times}
+            work["preset_model"] = 3 * conv_flops(batch, n, pc.m, pc.w, pc.l)
             row["fast_model_config"] = fast.config_dict()
             for clock in ("wall_s", "cpu_s"):
                 base = times["reference"][clock]
@@ -351,42 +355,29 @@ def bench_inference(digits: int, batches: list[int], precisions: list[str], thre
 
 
 def time_to_generalise(task: str, preset: str, seed: int, cap_s: float, first: tuple[int, int],
-                       final: tuple[int, int], **overrides) -> dict:
-    """Train from scratch until `first` = (digits, samples) is 100% exact, then check `final`;
-    if `final` fails, train on (new data seed) and check again, all within `cap_s` wall seconds."""
+                       final: tuple[int, int], check_every: int = 2, **overrides) -> dict:
+    """Train from scratch until `first` = (digits, samples) and then `final` are 100% exact at one
+    check (`train(until=[first, final])`, checked every `check_every` epochs at the longest
+    training length), within `cap_s` wall seconds, checks included."""
     start = time.time()
-    model, steps, rounds, checks = None, 0, 0, []
+    res = train(task, preset, seed=seed, minutes=cap_s / 60, until=[first, final], progress=False,
+                check_every=check_every, **overrides)
+    wall = time.time() - start
     row = {"task": task, "preset": preset, "seed": seed, "cap_s": cap_s, "first": first,
-           "final": final, "finished": False}
-    while True:
-        left = cap_s - (time.time() - start)
-        if left <= 1:
-            break
-        # a later round continues the model at the longest length, not from the curriculum's start
-        again = {"start_digits": get_preset(preset, **overrides).max_digits} if model is not None else {}
-        res = train(task, preset, seed=seed + 1000 * rounds, minutes=left / 60, until=first,
-                    progress=False, start_model=model, **overrides, **again)
-        model, steps = res.model, steps + res.steps
-        if res.history:  # how far training got: the last epoch's record
-            row["last_epoch"] = res.history[-1]
-        if res.stopped != "generalised":
-            break
-        t_first = time.time() - start
-        row.setdefault("first_wall_s", t_first)
-        row.setdefault("first_steps", steps)
-        t = time.time()
-        ev = evaluate(model, task, final[0], final[1], seed=50_000 + 97 * seed + rounds,
-                      stop_on_error=True)
-        checks.append({"after_steps": steps, "exact": ev["exact"], "samples": ev["samples"],
-                       "check_wall_s": time.time() - t})
-        if ev["exact"] == 1.0 and ev["samples"] == final[1]:
-            row |= {"finished": True, "wall_s": time.time() - start, "steps": steps}
-            break
-        rounds += 1
-    row |= {"checks": checks, "steps_run": steps, "elapsed_s": time.time() - start}
+           "final": final, "check_every": check_every, "finished": res.stopped == "generalised"}
+    checks = [{"after_steps": h["step"], "at_s": h["seconds"], "digits": h["until_digits"],
+               "exact": h["until_exact"]} for h in res.history if "until_digits" in h]
+    passed_first = [h for h in res.history if h.get("until_passed", 0) >= 1]
+    if passed_first:
+        row |= {"first_wall_s": passed_first[0]["seconds"], "first_steps": passed_first[0]["step"]}
+    if res.history:  # how far training got: the last epoch's record
+        row["last_epoch"] = res.history[-1]
+    if row["finished"]:
+        row |= {"wall_s": wall, "steps": res.steps}
+    row |= {"checks": checks, "steps_run": res.steps, "elapsed_s": wall}
     print(f"generalise {task} {preset} seed {seed}: " + (
         f"{row['wall_s']:.0f}s, {row['steps']} steps" if row["finished"]
-        else f"not within the {cap_s:.0f}s cap ({steps} steps)"), flush=True)
+        else f"not within the {cap_s:.0f}s cap ({res.steps} steps)"), flush=True)
     return row
 
 
@@ -438,18 +429,6 @@ def plot(result: dict, path: Path) -> None:
     else:
         axes[0].axis("off")
         axes[1].axis("off")
-    bk = result.get("buckets")
-    if bk:
-        rows.append((f"mixed-length step (1..{bk['max_digits']} digits) m={bk['m']}, buckets",
-                     ", ".join(f"{k}: {v['cpu_s']:.3f} s ({bk['speedup_cpu_s'][k]:.2f}×)"
-                               for k, v in bk["times"].items()),
-                     "median CPU time, fast-preset model, interleaved"))
-    cp = result.get("compile")
-    if cp:
-        rows.append((f"torch.compile of the CGRU, n={cp['length']} m={cp['m']}",
-                     cp["error"] if "error" in cp else
-                     f"first step {cp['first_step']['wall_s']:.0f} s wall; later steps "
-                     f"{cp['speedup_cpu_s']:.2f}× eager", "median CPU time, same batch"))
     prec = result.get("precision")
     if prec:
         for k, run in prec["runs"].items():
@@ -485,6 +464,12 @@ def table(result: dict) -> str:
                          f"{r['times']['library']['cpu_s']:.3f} s ({sp['library']:.2f}×), bf16 "
                          f"{r['times']['library_bf16']['cpu_s']:.3f} s ({sp['library_bf16']:.2f}×)",
                          "median CPU time of interleaved calls, same weights and batch"))
+            if "preset_model" in r["times"]:
+                rows.append((f"training step n={r['length']} B={r['batch']}, the default preset's "
+                             "model (its own m)",
+                             f"{r['times']['preset_model']['cpu_s']:.3f} s "
+                             f"({sp['preset_model']:.2f}× the reference at m={r['m']})",
+                             "median CPU time of interleaved calls, same batch"))
             rows.append((f"conv GFLOP/s n={r['length']} m={r['m']}",
                          f"reference {gf['reference']:.0f}, library {gf['library']:.0f} "
                          f"({gf['library'] / mm['fp32']:.0%} of fp32 matmul), bf16 "

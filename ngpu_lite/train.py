@@ -40,6 +40,7 @@ class Preset:
     dropout: float = 0.15  # state dropout at 8 digits, scaled as 8/digits above that
     dropout_scaled: bool = True  # False: the same dropout at every length (the improved recipe's)
     dropout_final: float = 0.0  # once the curriculum reaches max_digits: this constant rate (0: off)
+    dropout_step: float = 0.0  # >0: reach dropout_final in steps of this size, one per fitted epoch
     noise: float = 0.0  # gradient-noise scale; 0 turns it off
     curriculum: bool = True  # False: every length up to max_digits in every step
     start_digits: int = 3
@@ -63,12 +64,13 @@ PRESETS: dict[str, Preset] = {
     # per step with diagonal gates and hard nonlinearities, dropout on the candidate, a saturation
     # cost, AdaMax at a high learning rate; plus the paper's curriculum, which here learns 20-digit
     # addition about twice as fast as training on every length at once. Once the curriculum
-    # reaches 20 digits the candidate dropout jumps to 0.5 (the authors' rate for addition): the
-    # noise makes the learned rule hold over thousands of steps, i.e. on 2000-digit inputs.
+    # reaches 20 digits the candidate dropout climbs to 0.5 (the authors' rate for addition), by
+    # 0.1 per epoch fitted at 20 digits: the noise makes the learned rule hold over thousands of
+    # steps, i.e. on 2000-digit inputs; in steps, it does not knock a fitted model off its rule.
     "fast": Preset("fast", model=dict(w=1, m=48, l=1, hard=True, diagonal=True,
                                       dropout_on="candidate"),
                    optimizer="adamax", lr=0.01, eps=1e-8, dropout=0.1, saturation=1e-4,
-                   epoch_steps=50, dropout_final=0.5),
+                   epoch_steps=50, dropout_final=0.5, dropout_step=0.1),
     # A small, quick recipe for tests and fast chapter cells.
     "tiny": Preset("tiny", model=dict(w=2, m=16), batch=16, max_digits=6, start_digits=2,
                    epoch_steps=25, threshold=0.05, dropout=0.05, lr=0.003),
@@ -103,12 +105,15 @@ def add_gradient_noise(params, sigma: float, generator: torch.Generator | None =
             p.grad.add_(torch.randn(p.grad.shape, generator=generator).to(p.grad) * sigma)
 
 
-def dropout_rate(p: Preset, digits: int, level: int = 0) -> float:
+def dropout_rate(p: Preset, digits: int, level: int = 0, final: float | None = None) -> float:
     """The code's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits` (or `dropout` at
     every length when the preset's `dropout_scaled` is False). With `dropout_final`, that rate
     instead once the curriculum `level` is the longest length: strong noise on a model that has
-    fit every training length makes it robust over thousands of steps, i.e. on far longer inputs."""
+    fit every training length makes it robust over thousands of steps, i.e. on far longer inputs.
+    With `dropout_step` the rate climbs there step by step: `final` is how far it has got."""
     if p.dropout_final > 0 and level >= p.max_digits:
+        if p.dropout_step > 0 and final is not None:
+            return min(p.dropout_final, max(final, dropout_rate(p, p.max_digits)))
         return p.dropout_final
     if not p.dropout_scaled:
         return p.dropout
@@ -206,7 +211,7 @@ def train(
     seed: int = 0,
     steps: int | None = None,
     minutes: float | None = None,
-    until: tuple[int, int] | None = None,
+    until: tuple[int, int] | list[tuple[int, int]] | None = None,
     checkpoint_every: int = 100,
     check_every: int = 1,
     progress: bool = True,
@@ -220,8 +225,9 @@ def train(
     `until=(digits, samples)`, once the model answers `samples` fresh `digits`-digit cases exactly
     (checked at the end of every `check_every`-th epoch whose training error is 0 at the longest
     length, or any such epoch under `dropout_final`, whose noise keeps that error up: checks at
-    long lengths cost more than the training between them). A resumed run that already passed
-    the same `until` test returns at once.
+    long lengths cost more than the training between them). A list of such tests must all pass
+    at one check, in order (say 200 digits, then 2000). A resumed run that already passed the
+    same `until` returns at once.
     `start_model` continues training a given model instead of a fresh one.
     """
     from . import device as default_device
@@ -230,6 +236,10 @@ def train(
     p = get_preset(preset, **overrides)
     if steps is None and minutes is None and until is None:
         raise ValueError("give steps, minutes or until, or training would never stop")
+    tests = [] if until is None else [tuple(until)] if isinstance(until[0], int) else [
+        tuple(u) for u in until]
+    passed_label = f"generalised {[list(u) for u in tests] if len(tests) > 1 else list(tests[0])}" \
+        if tests else ""
     dev = torch.device(device) if device is not None else default_device()
     out = Path(out) if out is not None else None
     resume = _check_folder(out, t.name, p.name, seed) if out is not None else None
@@ -239,7 +249,8 @@ def train(
     torch.manual_seed(seed)
     model = start_model if start_model is not None else NeuralGPU(**p.model)
     state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
-             "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": [], "stopped": ""}
+             "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": [], "stopped": "",
+             "final_dropout": 0.0}
     history: list[dict] = []
     if resume is not None:
         model = NeuralGPU(**resume["info"]["config"])
@@ -276,7 +287,7 @@ def train(
                unit="step", dynamic_ncols=True)
     try:
         while True:
-            if until is not None and state["stopped"] == f"generalised {list(until)}":
+            if tests and state["stopped"] == passed_label:
                 stopped = "generalised"  # a resumed run that already passed this test stays done
                 break
             if steps is not None and state["step"] >= steps:
@@ -289,8 +300,8 @@ def train(
             x, y, lengths = make_batch(t, digits, rng)
             x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
             with autocast(dev, p.precision):
-                logits = forward_buckets(model, x, lengths, dropout_rate(p, max(digits), state["digits"]),
-                                         p.buckets)
+                rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
+                logits = forward_buckets(model, x, lengths, rate, p.buckets)
             inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
             ce = F.cross_entropy(logits[inside], y[inside])
             loss = ce
@@ -328,28 +339,23 @@ def train(
                     group["lr"] = state["lr"]
                 bar.set_postfix(loss=f"{rec['loss']:.3f}", err=f"{rec['seq_err']:.2f}",
                                 digits=state["digits"])
-                if out is not None:
-                    with open(out / "log.jsonl", "a") as f:
-                        f.write(json.dumps(rec) + "\n")
                 epoch = dict.fromkeys(epoch, 0) | {"loss": 0.0}
                 # test far longer inputs only once the curriculum has reached the longest length
                 due = (state["step"] // p.epoch_steps) % max(1, check_every) == 0
                 # (under dropout_final the training error stays high: the curriculum's end suffices)
                 fitted = rec["err_longest"] == 0.0 or p.dropout_final > 0
-                if until is not None and due and fitted and state["digits"] >= p.max_digits:
+                passed = False
+                if tests and due and fitted and state["digits"] >= p.max_digits:
                     model.eval()
-                    # a quick look at 8 cases first: most checks fail, and fail cheaply
-                    res = evaluate(model, t.name, until[0], min(8, until[1]), seed=state["step"],
-                                   stop_on_error=True)
-                    if res["exact"] == 1.0:
-                        res = evaluate(model, t.name, until[0], until[1], seed=state["step"] + 1,
-                                       stop_on_error=True)
+                    passed = _until_passed(model, t.name, tests, state["step"], rec)
                     model.train()
-                    rec["until_exact"] = res["exact"]
-                    if res["exact"] == 1.0 and res["samples"] == until[1]:
-                        stopped = "generalised"
-                        state["stopped"] = f"generalised {list(until)}"
-                        break
+                if out is not None:
+                    with open(out / "log.jsonl", "a") as f:
+                        f.write(json.dumps(rec) + "\n")
+                if passed:
+                    stopped = "generalised"
+                    state["stopped"] = passed_label
+                    break
             if out is not None and state["step"] % checkpoint_every == 0:
                 state["seconds"] = time.time() - start
                 save()
@@ -358,6 +364,27 @@ def train(
     state["seconds"] = time.time() - start
     save()
     return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
+
+
+def _until_passed(model: NeuralGPU, task: str, tests: list[tuple[int, int]], step: int,
+                  rec: dict) -> bool:
+    """Run the `until` tests in order on fresh cases; record how far they got in `rec`.
+
+    Each test looks at a few cases first (8, fewer at long lengths, where one case costs as much
+    as dozens of training steps): most checks fail, and fail cheaply.
+    """
+    for k, (digits, samples) in enumerate(tests):
+        quick = max(1, min(8, samples, 1600 // digits))
+        res = evaluate(model, task, digits, quick, seed=step + 7 * k, stop_on_error=True)
+        if res["exact"] == 1.0 and quick < samples:
+            res = evaluate(model, task, digits, samples, seed=step + 7 * k + 1, stop_on_error=True)
+        rec["until_exact"] = res["exact"]
+        rec["until_digits"] = digits
+        if res["exact"] < 1.0 or res["samples"] < samples:
+            rec["until_passed"] = k
+            return False
+    rec["until_passed"] = len(tests)
+    return True
 
 
 def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedule,
@@ -371,9 +398,13 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
            "loss": loss, "seq_err": seq_err, "err_longest": err_cur,
            "symbol_acc": epoch["right_sym"] / max(1, epoch["sym"]), "lr": state["lr"],
            "relax_sets": model.relax_sets, "pull": state["pull"]}
+    if p.dropout_final > 0 and state["digits"] >= p.max_digits:
+        rec["dropout"] = dropout_rate(p, p.max_digits, state["digits"], state["final_dropout"])
     if err_cur < p.threshold:
         if p.curriculum and state["digits"] < p.max_digits:
             state["digits"] += 1
+        elif p.dropout_step > 0 and "dropout" in rec:  # fitted under this noise: a step more
+            state["final_dropout"] = min(p.dropout_final, rec["dropout"] + p.dropout_step)
         if model.relax_sets > 1:
             if schedule.advance():
                 average_sets(model)

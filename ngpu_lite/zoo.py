@@ -63,7 +63,9 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     # stopped once 16 fresh 800-digit sums are exact (checked every 20 epochs, ~1000 steps)
-    "badd": Recipe("badd", seeds=(0,), minutes=30.0, until=(800, 16), check_every=20),
+    # (trained before the final dropout climbed in steps: it jumped to 0.5 at once)
+    "badd": Recipe("badd", overrides=dict(dropout_step=0.0), seeds=(0,), minutes=30.0,
+                   until=(800, 16), check_every=20),
     "bmul": Recipe("bmul", seeds=(0,), minutes=20.0),
     # the one-operand tasks keep the paper code's dropout schedule to the end: the final dropout
     # of 0.5 that addition needs kept duplicate from fitting 20 digits at all (symbol accuracy

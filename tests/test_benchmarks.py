@@ -35,7 +35,7 @@ def test_smoke_benchmark_writes_every_part(tmp_path):
     assert saved["smoke"] is True and saved["command"] == result["command"]
     row = saved["steps"]["rows"][0]
     assert set(row["times"]) == {"reference", "library", "library_bf16", "fast_model",
-                                 "fast_model_bf16"}
+                                 "fast_model_bf16", "preset_model"}
     assert set(saved["buckets"]["times"]) == {"1", "2"}
     assert set(saved["precision"]["runs"]) == {"fp32", "bf16"}
     assert [r["batch"] for r in saved["inference"]] == [1, 1, 2, 2]

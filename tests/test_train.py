@@ -127,6 +127,47 @@ def test_until_checks_run_only_every_check_every_epochs(monkeypatch):
     assert checked == [25, 50, 75, 100, 125, 150]
 
 
+def test_a_list_of_until_tests_must_all_pass_at_one_check_in_order(tmp_path, monkeypatch):
+    import sys
+
+    tr = sys.modules["ngpu_lite.train"]
+    real_end = tr._end_epoch
+    looked = []
+
+    def end_without_errors(*args, **kwargs):
+        rec = real_end(*args, **kwargs)
+        rec["err_longest"] = 0.0
+        return rec
+
+    def fake_evaluate(model, task, digits, samples, seed=0, **kw):
+        looked.append((digits, samples))
+        step = looked_at_step[0]
+        ok = digits == 20 or step >= 75  # the long test passes only from the 3rd epoch on
+        return {"exact": 1.0 if ok else 0.0, "samples": samples}
+
+    looked_at_step = [0]
+    real_until = tr._until_passed
+
+    def until_at(model, task, tests, step, rec):
+        looked_at_step[0] = step
+        return real_until(model, task, tests, step, rec)
+
+    monkeypatch.setattr(tr, "_end_epoch", end_without_errors)
+    monkeypatch.setattr(tr, "evaluate", fake_evaluate)
+    monkeypatch.setattr(tr, "_until_passed", until_at)
+    res = train("copy", "tiny", out=tmp_path, seed=0, steps=200, progress=False, curriculum=False,
+                until=[(20, 16), (800, 4)])
+    assert (res.stopped, res.steps) == ("generalised", 75)
+    # quick looks first: 8 cases at 20 digits, 2 at 800 (long cases cost much more), then all
+    assert looked[:3] == [(20, 8), (20, 16), (800, 2)]
+    assert [h["until_passed"] for h in res.history] == [1, 1, 2]
+    logged = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [h["until_digits"] for h in logged] == [800, 800, 800]
+    again = train("copy", "tiny", out=tmp_path, seed=0, steps=200, progress=False,
+                  curriculum=False, until=[(20, 16), (800, 4)])
+    assert (again.stopped, again.steps) == ("generalised", 75)
+
+
 def test_dropout_shrinks_with_length_unless_the_preset_keeps_it_constant():
     from ngpu_lite.train import dropout_rate
 
@@ -144,6 +185,25 @@ def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
     assert dropout_rate(p, 5, level=19) == pytest.approx(0.1)
     assert dropout_rate(p, 20, level=19) == pytest.approx(0.04)
     assert dropout_rate(p, 5, level=20) == dropout_rate(p, 20, level=20) == 0.5
+
+
+def test_stepped_final_dropout_climbs_one_step_per_fitted_epoch_at_the_longest_length():
+    from ngpu_lite.relax import PullSchedule
+    from ngpu_lite.train import _end_epoch, dropout_rate
+
+    p = get_preset("fast", dropout=0.1, dropout_final=0.5, dropout_step=0.2)
+    state = {"step": 50, "seconds": 1.0, "digits": 20, "lr": 0.01, "pull": 0.0, "seq_err": 1.0,
+             "perplexities": [], "final_dropout": 0.0}
+    model = NeuralGPU(**p.model)
+    seen = []
+    for err in (0.5, 0.0, 0.5, 0.0, 0.0, 0.0):  # fitted epochs (error 0) raise the rate
+        epoch = {"loss": 1.0, "n": 1, "wrong": int(err * 32), "seen": 32, "wrong_cur": int(err * 32),
+                 "seen_cur": 32, "right_sym": 1, "sym": 1}
+        rec = _end_epoch(model, p, state, epoch, PullSchedule(0.0, 1.2, 0.1), [])
+        seen.append(round(rec["dropout"], 2))
+    assert seen == [0.04, 0.04, 0.24, 0.24, 0.44, 0.5]  # from the length's own 0.1·8/20, capped
+    assert dropout_rate(p, 5, level=20, final=state["final_dropout"]) == 0.5
+    assert dropout_rate(p, 5, level=19, final=0.3) == pytest.approx(0.1)  # curriculum not done
 
 
 def test_a_run_that_passed_its_until_test_stays_finished_when_rerun(tmp_path, monkeypatch):
