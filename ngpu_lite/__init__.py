@@ -12,6 +12,10 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+from .memory import keep_freed_memory  # noqa: E402
+
+KEEPS_FREED_MEMORY = keep_freed_memory()  # long inputs: reuse memory instead of faulting it in
+
 from .cgru import CGRU, cgru, sigmoid_cutoff  # noqa: E402
 from .checkpoints import CheckpointError, load, pretrained, save  # noqa: E402
 from .evaluate import evaluate  # noqa: E402

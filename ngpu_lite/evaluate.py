@@ -44,7 +44,8 @@ def evaluate(
 ) -> dict:
     """Exact and per-symbol accuracy on `samples` fresh `digits`-digit examples.
 
-    With `stop_on_error` it returns at the first wrong example (a quick "not yet" while training).
+    With `stop_on_error` it returns at the first wrong batch, and batches grow from one example
+    (1, 2, 4, ...), so a model that is not there yet costs about one example's time to say so.
     """
     t = get_task(task)
     rng = random.Random(seed)
@@ -53,8 +54,10 @@ def evaluate(
     dev = next(model.parameters()).device
     exact = right = total = done = 0
     bar = tqdm(total=samples, desc=f"{t.name} {digits} digits", disable=not progress, leave=False)
+    grow = 1 if stop_on_error else bs
     while done < samples:
-        b = min(bs, samples - done)
+        b = min(bs, grow, samples - done)
+        grow *= 2
         x, y, lengths = make_batch(t, [digits] * b, rng)
         pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
         ok, r, n = score(pred, y, lengths)

@@ -158,8 +158,8 @@ def test_a_list_of_until_tests_must_all_pass_at_one_check_in_order(tmp_path, mon
     res = train("copy", "tiny", out=tmp_path, seed=0, steps=200, progress=False, curriculum=False,
                 until=[(20, 16), (800, 4)])
     assert (res.stopped, res.steps) == ("generalised", 75)
-    # quick looks first: 8 cases at 20 digits, 2 at 800 (long cases cost much more), then all
-    assert looked[:3] == [(20, 8), (20, 16), (800, 2)]
+    # in order: the short test, then the long one only once the short one passed
+    assert looked[:2] == [(20, 16), (800, 4)]
     assert [h["until_passed"] for h in res.history] == [1, 1, 2]
     logged = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [h["until_digits"] for h in logged] == [800, 800, 800]
@@ -229,3 +229,12 @@ def test_a_run_that_passed_its_until_test_stays_finished_when_rerun(tmp_path, mo
     longer = train("copy", "tiny", out=tmp_path, seed=0, steps=60, progress=False,
                    curriculum=False, until=(60, 8))  # another test: training goes on
     assert (longer.stopped, longer.steps) == ("generalised", 50)
+
+
+def test_stop_on_error_grows_batches_from_one_case_so_a_wrong_model_costs_one_case():
+    torch.manual_seed(0)
+    untrained = NeuralGPU(w=1, m=8, l=1)
+    quick = evaluate(untrained, "badd", 30, samples=64, stop_on_error=True)
+    assert (quick["samples"], quick["exact"]) == (1, 0.0)
+    full = evaluate(untrained, "badd", 30, samples=64)
+    assert full["samples"] == 64
