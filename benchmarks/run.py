@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing as mp
 import os
 import platform
@@ -382,15 +383,19 @@ def time_to_generalise(task: str, preset: str, seed: int, cap_s: float, first: t
 
 
 def summarise_generalise(rows: list[dict]) -> dict:
-    """Median wall time and steps over the seeds that finished, per (task, preset)."""
+    """Median wall time and steps over all seeds, per (task, preset): a seed that did not finish
+    counts as slower than every seed that did, so the median is a number whenever more than half
+    finished, else None (`median_high`: of an even count, the slower middle seed)."""
     out: dict = {}
     for r in rows:
         out.setdefault(f"{r['task']}/{r['preset']}", []).append(r)
+
+    def median(v: list[dict], key: str) -> float | None:
+        m = statistics.median_high([r[key] if r["finished"] else math.inf for r in v])
+        return None if math.isinf(m) else m
+
     return {k: {"seeds": len(v), "finished": sum(r["finished"] for r in v),
-                "median_wall_s": statistics.median(r["wall_s"] for r in v if r["finished"])
-                if all(r["finished"] for r in v) else None,
-                "median_steps": statistics.median(r["steps"] for r in v if r["finished"])
-                if all(r["finished"] for r in v) else None}
+                "median_wall_s": median(v, "wall_s"), "median_steps": median(v, "steps")}
             for k, v in out.items()}
 
 
@@ -518,6 +523,12 @@ def table(result: dict) -> str:
             else:
                 val = f"not within the {r['cap_s']:.0f} s cap ({r['steps_run']} steps)"
             rows.append((what, val, "wall time from scratch, checks included"))
+        for key, s in gen.get("summary", {}).items():
+            val = (f"{s['median_wall_s'] / 60:.1f} min, {s['finished']} of {s['seeds']} seeds "
+                   "finished" if s.get("median_wall_s") is not None else
+                   f"not reached: {s['finished']} of {s['seeds']} seeds finished")
+            rows.append((f"{key.replace('/', ' ')}: median over seeds", val,
+                         "a seed that did not finish counts as the slowest"))
     lines = ["| " + " | ".join(rows[0]) + " |", "|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
     return "\n".join(lines)
