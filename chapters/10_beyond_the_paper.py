@@ -449,6 +449,40 @@ else:
 # table measure it on 64 fresh 2000-bit sums.
 
 # %% [markdown]
+# A jump from 0.04 to 0.5 is a shock, though. Other seeds took it worse than seed 0: their
+# per-symbol accuracy under the noise fell to about 0.75 and climbed back over many minutes, and
+# after four minutes of it neither answered a single 20-bit sum exactly. So the `fast` preset
+# now climbs to 0.5 in steps of 0.1 (`dropout_step`), one step per epoch in which the error at
+# 20 digits is below the curriculum's threshold: a curriculum for the noise, as the paper's is
+# for the length. `benchmarks/run.py` measures what a reader waits for: wall time from scratch
+# until 128 fresh 200-bit sums and then 32 fresh 2000-bit sums are all exact at one check,
+# three seeds, one training job using both cores, 15 minutes at most each. Its stored run:
+
+# %%
+gen_path = FIGURES_DIR / "benchmark_generalise.json"
+if gen_path.exists():
+    gen = json.loads(gen_path.read_text())
+    print(gen["command"])
+    for r in gen["generalise"]["rows"]:
+        first = (f"exact after {r['first_wall_s'] / 60:4.1f} min ({r['first_steps']} steps)"
+                 if "first_wall_s" in r else "not exact")
+        done = (f"exact after {r['wall_s'] / 60:4.1f} min ({r['steps']} steps)" if r["finished"]
+                else "not exact")
+        print(f"seed {r['seed']}: {r['first'][1]} fresh 200-bit sums {first}; then "
+              f"{r['final'][1]} fresh 2000-bit sums {done} (cap {r['cap_s'] / 60:.0f} min)")
+else:
+    print("figures/benchmark_generalise.json is missing: run 'python -m benchmarks.run --parts "
+          "train --threads 2 --seeds 3 --tasks badd:fast --name benchmark_generalise'")
+
+# %% [markdown]
+# Two seeds of three got there: seed 0 in about 10 minutes and seed 2 in about 11, each passing
+# the 200-bit test after about three and a half minutes and the 2000-bit test once the dropout had
+# climbed to 0.44. Seed 1 never reached the noise that matters: it took more than twice as long
+# as the others to climb the curriculum to 20 digits and then got the first 200-bit sum of every
+# check wrong until its 15 minutes were up. The median, the middle seed, is the one a reader should expect;
+# the slow seed is what "run it again with another seed" is for.
+
+# %% [markdown]
 # ## Summary
 #
 # * The improved Neural GPU of Freivalds & Liepins (2017) keeps the paper's idea (a mental image
@@ -469,6 +503,9 @@ else:
 #   dropout 0.5 once the curriculum reaches 20 digits made the learned rule hold there: in the
 #   stored measurement the old recipe stayed at 0% on 800-bit sums while the final dropout reached
 #   100% on 800 and 2000 bits, from scratch in 10 minutes of one CPU thread.
+# * Jumping to that dropout knocked other seeds off their rule, so the `fast` preset climbs to it
+#   in steps of 0.1, one per epoch fitted at 20 digits; in the stored benchmark two seeds of three
+#   answered 32 fresh 2000-bit sums exactly within 15 minutes from scratch.
 #
 # ## Exercises
 #
