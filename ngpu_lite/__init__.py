@@ -19,6 +19,7 @@ KEEPS_FREED_MEMORY = keep_freed_memory()  # long inputs: reuse memory instead of
 from .cgru import CGRU, cgru, sigmoid_cutoff  # noqa: E402
 from .checkpoints import CheckpointError, load, pretrained, save  # noqa: E402
 from .evaluate import evaluate  # noqa: E402
+from .families import carry_chains  # noqa: E402
 from .model import Config, NeuralGPU  # noqa: E402
 from .relax import PullSchedule, average_sets, pull_cost  # noqa: E402
 from .tasks import (  # noqa: E402
@@ -36,7 +37,7 @@ from .train import PRESETS, TrainResult, train  # noqa: E402
 
 __all__ = [
     "CGRU", "PAD", "PRESETS", "TASKS", "CheckpointError", "Config", "NeuralGPU", "PullSchedule",
-    "TaskError", "TrainResult", "average_sets", "cgru", "decode", "device", "encode",
+    "TaskError", "TrainResult", "average_sets", "carry_chains", "cgru", "decode", "device", "encode",
     "encode_text", "evaluate", "get_task", "length_for", "load", "make_batch", "pretrained",
     "pull_cost", "save", "sigmoid_cutoff", "train",
 ]
