@@ -53,6 +53,12 @@ def saturation_cost(pre: torch.Tensor, limit: float = 1.0) -> torch.Tensor:
     return F.relu(pre.abs() - limit).mean()
 
 
+def _saturation(pre: torch.Tensor, limit: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """`saturation_cost` (the mean) and the same amount summed over every unit (DNGPU's form)."""
+    total = F.relu(pre.abs() - limit).float().sum()
+    return total / pre.numel(), total
+
+
 def cgru(
     s: torch.Tensor,
     gate_weight: torch.Tensor,
@@ -65,13 +71,15 @@ def cgru(
     diagonal: bool = False,
     gates: dict | None = None,
     dropout: float = 0.0,
+    limit: float = 1.0,
 ) -> torch.Tensor:
     """One CGRU application to the state `s` `[B, m, w, n]`.
 
     `gate_weight` is `[2m, m, k, k]` (update gate `U'` stacked on reset gate `U''`), `cand_weight`
     is `[m, m, k, k]` (`[.., 1, k]` on a one-row image). When `gates` is a dict it receives `u`,
-    `r` and, for hard units, the saturation cost of this application. `dropout` (training only)
-    drops candidate values, as the improved Neural GPU does, instead of the state.
+    `r` and, for hard units, the saturation cost of this application (pre-activations past
+    `±limit`) as a mean and as a sum. `dropout` (training only) drops candidate values, as the
+    improved Neural GPU does, instead of the state.
     """
     pad = (gate_weight.shape[-2] // 2, gate_weight.shape[-1] // 2)
     g = F.conv2d(s, gate_weight, gate_bias, padding=pad)
@@ -86,7 +94,9 @@ def cgru(
     if gates is not None:
         gates["u"], gates["r"] = u, r
         if hard:
-            gates["saturation"] = saturation_cost(g) + saturation_cost(pre)
+            (mean_g, sum_g), (mean_c, sum_c) = _saturation(g, limit), _saturation(pre, limit)
+            gates["saturation"] = mean_g + mean_c
+            gates["saturation_sum"] = sum_g + sum_c
     # u ⊙ kept + (1 − u) ⊙ c in one op; under bf16 autocast c and u come back in bf16
     return torch.lerp(c.to(kept.dtype), kept, u.to(kept.dtype))
 
@@ -97,12 +107,16 @@ def init_cgru_(
     cand_weight: torch.Tensor,
     cand_bias: torch.Tensor,
     scale: float = 1.8,
+    glorot: bool = False,
 ) -> None:
     """The reference code's initialisation: uniform unit scaling × `scale` for the kernels,
-    gate biases +1 (gates start mostly open to the old state), candidate bias 0."""
+    gate biases +1 (gates start mostly open to the old state), candidate bias 0. With `glorot`,
+    DNGPU's: each kernel (each gate's own) uniform in `±sqrt(6 / (fan_in + fan_out))`."""
     for w in (gate_weight, cand_weight):
         fan_in = w.shape[-3] * w.shape[-2] * w.shape[-1]
         bound = scale * math.sqrt(3.0 / fan_in)
+        if glorot:  # fan_out of one gate's kernel: m outputs × the taps
+            bound = math.sqrt(6.0 / (fan_in + w.shape[-3] * w.shape[-2] * w.shape[-1]))
         with torch.no_grad():
             w.uniform_(-bound, bound)
     with torch.no_grad():

@@ -145,7 +145,7 @@ def cmd_predict(a) -> int:
         x, _, lengths = stack_examples(pairs[i : i + 32])
         pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
         for row, n in zip(pred, lengths.tolist(), strict=True):
-            print(decode(t, row[:n].tolist()))
+            print(decode(t, row[:n].tolist(), model.config.target))
     return 0
 
 

@@ -7,13 +7,11 @@ the mental image stays under a memory budget, so 4001-long inputs run on a lapto
 
 from __future__ import annotations
 
-import random
-
 import torch
 from tqdm.auto import tqdm
 
 from .model import NeuralGPU
-from .tasks import get_task, length_for, make_batch
+from .tasks import eval_stream, get_task, length_for, make_batch
 
 
 def score(pred: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int, int]:
@@ -44,11 +42,14 @@ def evaluate(
 ) -> dict:
     """Exact and per-symbol accuracy on `samples` fresh `digits`-digit examples.
 
+    Cases come from the evaluation stream of `seed` (`tasks.eval_stream`), which training never
+    draws from.
+
     With `stop_on_error` it returns at the first wrong batch, and batches grow from one example
     (1, 2, 4, ...), so a model that is not there yet costs about one example's time to say so.
     """
     t = get_task(task)
-    rng = random.Random(seed)
+    rng = eval_stream(seed)
     length = length_for(digits)
     bs = batch_size or min(samples, batch_size_for(model, length))
     dev = next(model.parameters()).device
@@ -58,7 +59,7 @@ def evaluate(
     while done < samples:
         b = min(bs, grow, samples - done)
         grow *= 2
-        x, y, lengths = make_batch(t, [digits] * b, rng)
+        x, y, lengths = make_batch(t, [digits] * b, rng, target=model.config.target)
         pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
         ok, r, n = score(pred, y, lengths)
         exact += int(ok.sum())

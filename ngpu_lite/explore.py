@@ -89,6 +89,7 @@ class Trace:
     u: torch.Tensor
     r: torch.Tensor
     outputs: torch.Tensor
+    target: str = "pad"  # the model's answer format (see `tasks.encode`)
     _pca: torch.Tensor | None = field(default=None, repr=False)  # cached by `view_image`
 
     @property
@@ -113,11 +114,11 @@ class Trace:
 
     def answer(self) -> str:
         """The true answer as people write it."""
-        return decode(self.task, self.y)
+        return decode(self.task, self.y, self.target)
 
     def decoded(self, t: int) -> str:
         """The answer read out after step `t` (1-based, `1..steps`)."""
-        return decode(self.task, self.outputs[t - 1].tolist())
+        return decode(self.task, self.outputs[t - 1].tolist(), self.target)
 
     def settle_steps(self) -> np.ndarray:
         """`[n]`: for each position, the first step (1-based) after which its symbol stays right;
@@ -158,7 +159,7 @@ def trace(model: NeuralGPU, task: str, a: int | str, b: int | str | None = None,
         if v is not None and len(v.strip()) > MAX_DIGITS:
             raise TaskError(f"the {name} operand has {len(v.strip())} digits; the explorer takes "
                             f"at most {MAX_DIGITS}")
-    x, y = encode_text(t_, a, b)
+    x, y = encode_text(t_, a, b, target=model.config.target)
     dev = next(model.parameters()).device
     n, c = len(x), model.config
     s_all = torch.empty(n, c.l, c.m, c.w, n, dtype=dtype)
@@ -178,7 +179,7 @@ def trace(model: NeuralGPU, task: str, a: int | str, b: int | str | None = None,
         model(torch.tensor([x], device=dev), hook=hook)
     finally:
         model.train(was_training)
-    return Trace(t_.name, x, y, s_all, u_all, r_all, outputs)
+    return Trace(t_.name, x, y, s_all, u_all, r_all, outputs, model.config.target)
 
 
 def random_example(task: str, digits: int, rng: random.Random) -> tuple[str, str | None]:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .cgru import cgru, init_cgru_
+from .cgru import cgru, hard_tanh, init_cgru_
 from .tasks import N_SYMBOLS, PAD
 
 # a hook sees (step t, layer j, state after the layer, gates dict) for the first example
@@ -44,6 +44,11 @@ class Config:
     diagonal: bool = False  # improved Neural GPU: diagonal gates
     init_scale: float = 1.8
     dropout_on: str = "state"  # "state": the paper's dropout on s; "candidate": the improved model's
+    input_layer: str = "embed"  # "embed": tanh(E[i]); "linear": hard_tanh(E[i] + b), DNGPU's input
+    init: str = "unit"  # "unit": the 2016 code's unit scaling × init_scale; "glorot": DNGPU's
+    saturation_limit: float = 1.0  # hard units: pre-activations past ±this cost (DNGPU: 0.9)
+    target: str = "pad"  # answer format: "pad" (answer, then PAD) or "zeros" (zero digits to the
+    # input's full length, as DNGPU trains multiplication)
 
 
 class NeuralGPU(nn.Module):
@@ -56,9 +61,17 @@ class NeuralGPU(nn.Module):
         c = self.config
         if kernel % 2 != 1:
             raise ValueError("kernel must be odd so the image keeps its size")
+        for name, value, allowed in (("dropout_on", c.dropout_on, ("state", "candidate")),
+                                     ("input_layer", c.input_layer, ("embed", "linear")),
+                                     ("init", c.init, ("unit", "glorot")),
+                                     ("target", c.target, ("pad", "zeros"))):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
         r = relax_sets
         kw = 1 if w == 1 else kernel  # a one-row image needs no taps above or below it
         self.embedding = nn.Parameter(torch.empty(c.n_symbols, m))
+        if c.input_layer == "linear":
+            self.input_bias = nn.Parameter(torch.empty(m))
         self.gate_weight = nn.Parameter(torch.empty(r, l, 2 * m, m, kw, kernel))
         self.gate_bias = nn.Parameter(torch.empty(r, l, 2 * m))
         self.cand_weight = nn.Parameter(torch.empty(r, l, m, m, kw, kernel))
@@ -66,25 +79,37 @@ class NeuralGPU(nn.Module):
         self.output = nn.Linear(m, c.n_symbols)
         self.reset_parameters()
         self.saturation = torch.zeros(())  # hard units: saturation cost of the last forward with grads
+        self.saturation_sum = torch.zeros(())  # the same, summed over every unit (DNGPU's form)
 
     # --- set-up -------------------------------------------------------------------------------
     def reset_parameters(self) -> None:
-        """The reference code's initialisation; every relaxation set starts from the same values."""
+        """The reference code's initialisation; every relaxation set starts from the same values.
+
+        With `init="glorot"` (DNGPU's, TensorFlow's default) kernels are uniform in
+        `±sqrt(6 / (fan_in + fan_out))` and the linear input layer is initialised the same way."""
         c = self.config
         m = c.m
         with torch.no_grad():
-            self.embedding.uniform_(-1.7, 1.7)
+            if c.input_layer == "linear":
+                nn.init.xavier_uniform_(self.embedding)  # a 1×1 convolution of one-hot inputs
+                self.input_bias.zero_()
+            else:
+                self.embedding.uniform_(-1.7, 1.7)
             self.embedding[PAD].zero_()
             for j in range(c.l):
                 init_cgru_(self.gate_weight[0, j], self.gate_bias[0, j],
-                           self.cand_weight[0, j], self.cand_bias[0, j], c.init_scale)
+                           self.cand_weight[0, j], self.cand_bias[0, j], c.init_scale,
+                           glorot=c.init == "glorot")
             if c.hard:  # the improved Neural GPU's gate biases: u = 0.85, r = 0.75 at the start
                 self.gate_bias[0, :, :m].fill_(0.7)
                 self.gate_bias[0, :, m:].fill_(0.5)
             for p in self.stacked_parameters():
                 p[1:] = p[0]
-            bound = c.init_scale * (3.0 / c.m) ** 0.5
-            self.output.weight.uniform_(-bound, bound)
+            if c.init == "glorot":
+                nn.init.xavier_uniform_(self.output.weight)
+            else:
+                bound = c.init_scale * (3.0 / c.m) ** 0.5
+                self.output.weight.uniform_(-bound, bound)
             self.output.bias.zero_()
 
     def stacked_parameters(self) -> list[nn.Parameter]:
@@ -100,10 +125,20 @@ class NeuralGPU(nn.Module):
         return self.gate_weight.shape[0]
 
     # --- forward ------------------------------------------------------------------------------
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first column, zeros elsewhere."""
+    def embed(self, x: torch.Tensor, dropout: float = 0.0) -> torch.Tensor:
+        """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first column, zeros elsewhere.
+
+        With the linear input layer: `hard_tanh(E[x] + b)`, dropped out at rate `dropout`
+        (training only), its saturation cost kept in `self.input_saturation`."""
         B, n = x.shape
-        e = torch.tanh(self.embedding[x]) * (x != PAD).unsqueeze(-1)  # PAD embeds to exactly 0
+        if self.config.input_layer == "linear":
+            pre = self.embedding[x] + self.input_bias
+            if torch.is_grad_enabled() and self.config.hard:
+                self.input_saturation = F.relu(pre.abs() - self.config.saturation_limit).sum()
+            e = F.dropout(hard_tanh(pre), dropout, self.training) if dropout > 0 else hard_tanh(pre)
+        else:
+            e = torch.tanh(self.embedding[x])
+        e = e * (x != PAD).unsqueeze(-1)  # PAD embeds to exactly 0
         # channels-last memory ([B, w, n, m] in memory): oneDNN's convolutions run much faster on it
         s = e.new_zeros(B, self.config.w, n, self.config.m)
         s[:, 0] = e
@@ -115,12 +150,16 @@ class NeuralGPU(nn.Module):
         lengths: torch.Tensor | None = None,
         dropout: float = 0.0,
         hook: Hook | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Logits `[B, n, n_symbols]` for input symbols `x` `[B, n]`.
 
         `lengths` `[B]` gives each example's true length (default: all `n`); example `b` runs
         `lengths[b]` steps. `dropout` is applied to the state at every step in training mode.
         `hook(t, j, s, gates)` sees every layer's output for the first example (for the explorer).
+        `mask` `[B, n]` (bool) replaces the positions kept alive, `position < length`: DNGPU runs
+        every example of a bucket the bucket's length of steps and keeps alive the cells where
+        input or target is not PAD, so a short example must hold its answer for extra steps.
         """
         c = self.config
         B, n = x.shape
@@ -132,8 +171,14 @@ class NeuralGPU(nn.Module):
         order = torch.argsort(lengths, descending=True, stable=True)
         lens = lengths[order].tolist()
         width = lens[0]
-        s = self.embed(x[order, :width])
-        mask = (torch.arange(width, device=device)[None, :] < lengths[order][:, None])
+        self.input_saturation = x.new_zeros((), dtype=torch.float32)
+        drop_input = dropout if self.training and c.input_layer == "linear" \
+            and c.dropout_on == "candidate" else 0.0
+        s = self.embed(x[order, :width], drop_input)
+        if mask is None:
+            mask = (torch.arange(width, device=device)[None, :] < lengths[order][:, None])
+        else:
+            mask = mask.to(device)[order, :width]
         mask = mask.to(s.dtype)[:, None, None, :]
         s = s * mask
         r = self.relax_sets
@@ -142,6 +187,7 @@ class NeuralGPU(nn.Module):
         weights = [list(zip(*(p[k].unbind(0) for p in self.stacked_parameters()), strict=True))
                    for k in range(r)]
         saturation = s.new_zeros(())
+        saturation_sum = s.new_zeros((), dtype=torch.float32)
         readouts: list[torch.Tensor] = []
         active = B
         want_saturation = hard and torch.is_grad_enabled()  # a training signal only: skip it otherwise
@@ -155,9 +201,10 @@ class NeuralGPU(nn.Module):
             for j in range(c.l):
                 gates: dict | None = {} if want_gates else None
                 s = cgru(s, *weights[k][j], cutoff=c.cutoff, hard=hard, diagonal=diagonal,
-                         gates=gates, dropout=drop_cand) * mask
+                         gates=gates, dropout=drop_cand, limit=c.saturation_limit) * mask
                 if want_saturation:
                     saturation = saturation + gates["saturation"]
+                    saturation_sum = saturation_sum + gates["saturation_sum"]
                 if hook is not None:
                     hook(t, j, s[:1], gates)
             still = active
@@ -169,6 +216,8 @@ class NeuralGPU(nn.Module):
             if active == 0:
                 break
         self.saturation = saturation / max(1, width * c.l)
+        # DNGPU weights its input layer's saturation by the length
+        self.saturation_sum = saturation_sum + self.input_saturation * width
         final = torch.cat(readouts[::-1], dim=0)  # back to longest-first order
         logits = self.output(final.transpose(1, 2))  # [B, width, n_symbols]
         if width < n:

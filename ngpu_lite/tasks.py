@@ -137,15 +137,22 @@ def answer_digits(task: str | Task, a: Sequence[int], b: Sequence[int] | None = 
     raise TaskError(f"no rule for task {t.name}")
 
 
+TARGET_FORMATS = ("pad", "zeros")
+
+
 def encode(
-    task: str | Task, a: Sequence[int], b: Sequence[int] | None = None, length: int | None = None
+    task: str | Task, a: Sequence[int], b: Sequence[int] | None = None, length: int | None = None,
+    target: str = "pad",
 ) -> tuple[list[int], list[int]]:
     """Input and target symbol lists for lower-endian operand digits `a` (and `b`).
 
     Two operands are padded to equal width; the target is the answer followed by PAD up to the
-    input's length (or `length`, if longer).
+    input's length (or `length`, if longer). With `target="zeros"` a numeric answer is instead
+    written with zero digits up to the input's length (DNGPU's multiplication format), then PAD.
     """
     t = get_task(task)
+    if target not in TARGET_FORMATS:
+        raise TaskError(f"target format must be one of {TARGET_FORMATS}, not {target!r}")
     for digits in (a, b) if t.operands == 2 else (a,):
         if digits is None or len(digits) == 0:
             raise TaskError("empty operand: give at least one digit")
@@ -161,14 +168,19 @@ def encode(
     else:
         x = [d + 1 for d in a]
     y = [d + 1 for d in answer_digits(t, a, b)]
+    if target == "zeros" and t.numeric:
+        y += [1] * (len(x) - len(y))  # symbol 1 is the digit 0
     n = max(len(x), len(y), length or 0)
     return x + [PAD] * (n - len(x)), y + [PAD] * (n - len(y))
 
 
-def decode(task: str | Task, symbols: Sequence[int]) -> str:
+def decode(task: str | Task, symbols: Sequence[int], target: str = "pad") -> str:
     """Human-readable answer from output symbols: stops at the first PAD (or any non-digit).
 
-    Numbers come out most-significant digit first, strings in reading order.
+    Numbers come out most-significant digit first, strings in reading order. With
+    `target="zeros"` (answers written with zeros to the full width) leading zeros are dropped, so
+    the answer reads as a number; in the paper's format they are kept, since writing them instead
+    of PAD is an error of the model that a reader should see.
     """
     t = get_task(task)
     digits = []
@@ -178,10 +190,16 @@ def decode(task: str | Task, symbols: Sequence[int]) -> str:
             break
         digits.append(s - 1)
     text = "".join(str(d) for d in digits)
-    return text[::-1] if t.numeric else text
+    if not t.numeric:
+        return text
+    text = text[::-1]
+    if target == "zeros":
+        return text.lstrip("0") or ("0" if text else "")
+    return text
 
 
-def encode_text(task: str | Task, a: str, b: str | None = None) -> tuple[list[int], list[int]]:
+def encode_text(task: str | Task, a: str, b: str | None = None,
+                target: str = "pad") -> tuple[list[int], list[int]]:
     """Like `encode`, from operands typed as people write them (numbers most-significant first)."""
     t = get_task(task)
     if t.operands == 2 and b is None:
@@ -194,10 +212,21 @@ def encode_text(task: str | Task, a: str, b: str | None = None) -> tuple[list[in
     else:
         da = parse_number(a, t.base)[::-1]  # strings keep reading order
         db = None
-    return encode(t, da, db)
+    return encode(t, da, db, target=target)
 
 
 # --- random examples and batches --------------------------------------------------------------
+
+def train_stream(seed: int, step: int) -> random.Random:
+    """The training data of run `seed` from `step` on (so a resumed run draws what it would have)."""
+    return random.Random(seed * 1_000_003 + step)
+
+
+def eval_stream(seed: int, purpose: str = "evaluate") -> random.Random:
+    """Fresh test cases: seeded from a string, never from an integer as training is, so that the
+    evaluation stream of any seed is a different stream from the training data of every run."""
+    return random.Random(f"ngpu_lite {purpose} stream, seed {seed}")
+
 
 def random_operands(task: str | Task, digits: int, rng: random.Random) -> tuple[list[int], list[int] | None]:
     """Random lower-endian operands of exactly `digits` digits (leading zeros allowed).
@@ -217,22 +246,25 @@ def random_operands(task: str | Task, digits: int, rng: random.Random) -> tuple[
 
 
 def make_batch(
-    task: str | Task, digits: Sequence[int], rng: random.Random
+    task: str | Task, digits: Sequence[int], rng: random.Random, target: str = "pad",
+    width: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A batch with one example per entry of `digits` (lengths may differ).
 
-    Returns `(x, y, lengths)`: long tensors `[B, n]` padded with PAD to the longest example, and
-    each example's own length `[B]` (the model runs that many steps for it).
+    Returns `(x, y, lengths)`: long tensors `[B, n]` padded with PAD to the longest example (or
+    to `width`), and each example's own length `[B]` (the model runs that many steps for it).
+    `target` is the answer format (see `encode`).
     """
     t = get_task(task)
-    return stack_examples([encode(t, *random_operands(t, d, rng)) for d in digits])
+    return stack_examples([encode(t, *random_operands(t, d, rng), target=target) for d in digits],
+                          width)
 
 
 def stack_examples(
-    pairs: Sequence[tuple[list[int], list[int]]],
+    pairs: Sequence[tuple[list[int], list[int]]], width: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pad encoded `(x, y)` pairs into a batch `(x, y, lengths)` as `make_batch` does."""
-    n = max(len(x) for x, _ in pairs)
+    n = max([len(x) for x, _ in pairs] + [width or 0])
     x = torch.zeros(len(pairs), n, dtype=torch.long)
     y = torch.zeros(len(pairs), n, dtype=torch.long)
     lengths = torch.tensor([len(xi) for xi, _ in pairs], dtype=torch.long)

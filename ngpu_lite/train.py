@@ -22,8 +22,9 @@ from tqdm.auto import tqdm
 from . import checkpoints
 from .evaluate import evaluate, score
 from .model import NeuralGPU
+from .optim import ClippedAdamax, dngpu_beta2
 from .relax import PullSchedule, average_sets, pull_cost
-from .tasks import get_task, make_batch
+from .tasks import get_task, make_batch, train_stream
 
 
 @dataclass
@@ -55,6 +56,14 @@ class Preset:
     lr_decay: float = 0.98
     precision: str = "fp32"  # "bf16": bfloat16 autocast for the forward pass (weights stay fp32)
     buckets: int = 1  # forward a mixed-length batch in this many groups of similar length
+    # DNGPU's way (Freivalds & Liepins 2017), used by the `dngpu` preset: every length bucket in
+    # every step, `batch` examples each, a share `shorter` of them shorter ones padded up
+    bins: tuple[int, ...] = ()
+    shorter: float = 0.05
+    lr_rule: str = "perplexity"  # or "plateau": × lr_decay when two epochs gain nothing (DNGPU)
+    lr_min: float = 0.0  # the learning rate never falls below lr × this
+    noise_lr: float = 0.0  # DNGPU's gradient noise: truncated normal × lr × this, every step
+    saturation_adaptive: bool = False  # DNGPU: weight ← min(saturation, lr·loss/cost) each epoch
 
 
 PRESETS: dict[str, Preset] = {
@@ -62,8 +71,8 @@ PRESETS: dict[str, Preset] = {
     "paper": Preset("paper", model=dict(m=24, relax_sets=6), noise=0.001),
     # The improved recipe (Freivalds & Liepins 2017): a one-row image of m = 48 channels, one CGRU
     # per step with diagonal gates and hard nonlinearities, dropout on the candidate, a saturation
-    # cost, AdaMax at a high learning rate; plus the paper's curriculum, which here learns 20-digit
-    # addition about twice as fast as training on every length at once. Once the curriculum
+    # cost, AdaMax at a high learning rate; plus the paper's curriculum (whether it is faster here
+    # than training on every length at once has not been measured). Once the curriculum
     # reaches 20 digits the candidate dropout climbs to 0.5 (the authors' rate for addition), by
     # 0.1 per epoch fitted at 20 digits: the noise makes the learned rule hold over thousands of
     # steps, i.e. on 2000-digit inputs; in steps, it does not knock a fitted model off its rule.
@@ -74,6 +83,19 @@ PRESETS: dict[str, Preset] = {
     # A small, quick recipe for tests and fast chapter cells.
     "tiny": Preset("tiny", model=dict(w=2, m=16), batch=16, max_digits=6, start_digits=2,
                    epoch_steps=25, threshold=0.05, dropout=0.05, lr=0.003),
+    # DNGPU's multiplication set-up, point by point (`DNGPU_trainer.py`, `DNGPU_model.py`,
+    # `data_utils_2.py`, `adamax.py`): m = 96, a linear input layer with hard tanh, Glorot init,
+    # the product written with zeros to the input's length, 32 examples in each of 9 length
+    # buckets every step (no curriculum), dropout 0.1 on candidate and input, AdaMax with
+    # per-value clipping and annealed β2, lr 0.01·48/m decayed ×0.7 on plateaus (floor lr/60),
+    # gradient noise lr·1e-4, a saturation cost past ±0.9 with an adaptive weight.
+    "dngpu": Preset("dngpu", model=dict(w=1, m=96, l=1, hard=True, diagonal=True,
+                                        dropout_on="candidate", input_layer="linear",
+                                        init="glorot", saturation_limit=0.9, target="zeros"),
+                    batch=32, optimizer="clipped_adamax", lr=0.005, eps=1e-8, clip=0.0,
+                    dropout=0.1, dropout_scaled=False, curriculum=False, epoch_steps=200,
+                    bins=(8, 12, 16, 20, 25, 28, 31, 36, 41), lr_rule="plateau", lr_decay=0.7,
+                    lr_min=1 / 60, noise_lr=1e-4, saturation=1e-3, saturation_adaptive=True),
 }
 
 
@@ -96,13 +118,22 @@ def noise_sigma(scale: float, step: int, seq_err: float) -> float:
     return scale * math.sqrt(max(1, step) ** -0.55 * max(0.0, seq_err - 0.02))
 
 
-def add_gradient_noise(params, sigma: float, generator: torch.Generator | None = None) -> None:
-    """Add N(0, sigma²) to every gradient *in place* (the reference code's loop never did)."""
+def add_gradient_noise(params, sigma: float, generator: torch.Generator | None = None,
+                       truncated: bool = False) -> None:
+    """Add N(0, sigma²) to every gradient *in place* (the reference code's loop never did).
+
+    `truncated`: redraw values past two standard deviations, as TensorFlow's truncated normal."""
     if sigma <= 0:
         return
     for p in params:
         if p.grad is not None:
-            p.grad.add_(torch.randn(p.grad.shape, generator=generator).to(p.grad) * sigma)
+            z = torch.randn(p.grad.shape, generator=generator)
+            if truncated:
+                bad = z.abs() > 2
+                while bad.any():
+                    z[bad] = torch.randn(int(bad.sum()), generator=generator)
+                    bad = z.abs() > 2
+            p.grad.add_(z.to(p.grad) * sigma)
 
 
 def dropout_rate(p: Preset, digits: int, level: int = 0, final: float | None = None) -> float:
@@ -165,8 +196,59 @@ def forward_buckets(model: NeuralGPU, x: torch.Tensor, lengths: torch.Tensor, dr
 
 
 def make_optimizer(model: NeuralGPU, p: Preset, lr: float) -> torch.optim.Optimizer:
+    """The preset's optimiser: `adam`, `adamax` (torch's) or `clipped_adamax` (DNGPU's)."""
+    if p.optimizer == "clipped_adamax":
+        return ClippedAdamax(model.parameters(), lr=lr, eps=p.eps)
+    if p.optimizer not in ("adam", "adamax"):
+        raise ValueError(f"optimizer must be adam, adamax or clipped_adamax, not {p.optimizer!r}")
     cls = torch.optim.Adamax if p.optimizer == "adamax" else torch.optim.Adam
     return cls(model.parameters(), lr=lr, eps=p.eps)
+
+
+def bin_digits(bins: tuple[int, ...]) -> list[list[int]]:
+    """Operand sizes in each of DNGPU's length buckets: the `d` with `2d + 1` in `(previous, bin]`."""
+    out, prev = [], 0
+    for b in bins:
+        out.append([d for d in range(1, b) if prev < 2 * d + 1 <= b])
+        prev = b
+    return out
+
+
+def sample_bins(p: Preset, rng: random.Random) -> list[list[int]]:
+    """Operand sizes for one step of bucket training: `batch` per bucket.
+
+    DNGPU keeps up to 10,000 distinct examples per length and pools a bucket's lengths, so a size
+    is drawn in proportion to `min(4^d, 10000)`; a share `shorter` comes from a smaller bucket."""
+    groups = bin_digits(p.bins)
+    if any(not g for g in groups):
+        raise ValueError(f"every bin needs at least one odd length in it: {p.bins}")
+    out = []
+    for i, g in enumerate(groups):
+        sizes = []
+        for _ in range(p.batch):
+            pick = groups[rng.randrange(i)] if i > 0 and rng.random() < p.shorter else g
+            sizes.append(rng.choices(pick, weights=[min(4**d, 10_000) for d in pick])[0])
+        out.append(sizes)
+    return out
+
+
+def bucket_step(model: NeuralGPU, t, p: Preset, rng: random.Random, dropout: float,
+                dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, list]:
+    """DNGPU's training forward: every bucket runs its full length of steps, cells where input
+    and target are both PAD held at zero. Returns (cross-entropy averaged per bucket, saturation
+    cost summed and divided by `L²·B` per bucket and averaged, per-bucket `(pred, y, lengths)`)."""
+    ce, sat, scored = 0.0, 0.0, []
+    for b, sizes in zip(p.bins, sample_bins(p, rng), strict=True):
+        x, y, lengths = make_batch(t, sizes, rng, target=model.config.target, width=b)
+        x, y = x.to(dev), y.to(dev)
+        mask = (x != 0) | (y != 0)
+        full = torch.full_like(lengths, b).to(dev)
+        with autocast(dev, p.precision):
+            logits = model(x, full, dropout=dropout, mask=mask).float()
+        ce = ce + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        sat = sat + model.saturation_sum / (b * b * len(sizes))
+        scored.append((logits.detach().argmax(-1), y, lengths.to(dev)))
+    return ce / len(p.bins), sat / len(p.bins), scored
 
 
 @dataclass
@@ -250,13 +332,23 @@ def train(
     model = start_model if start_model is not None else NeuralGPU(**p.model)
     state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
              "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": [], "stopped": "",
-             "final_dropout": 0.0}
+             "final_dropout": 0.0, "saturation_weight": p.saturation, "losses": [],
+             "phases": [], "checks": []}
     history: list[dict] = []
     if resume is not None:
         model = NeuralGPU(**resume["info"]["config"])
         model.load_state_dict(resume["state_dict"])
         ts = resume["train_state"]
         state.update({k: ts[k] for k in state if k in ts})
+        if not state["phases"] and state["step"] > 0:  # a checkpoint older than phase records
+            state["phases"] = [{"from_step": 0, "to_step": state["step"], "note": "not recorded"}]
+    # provenance: every call of train on this run is a phase, every until-check is recorded
+    state["phases"] = state["phases"] + [{
+        "from_step": state["step"], "steps": steps, "minutes": minutes,
+        "until": [list(u) for u in tests], "check_every": check_every,
+        "overrides": json.loads(json.dumps(overrides, default=str)),
+        "start_model": start_model is not None and resume is None,
+        "git_commit": checkpoints.git_commit()}]
     model.to(dev).train()
     optimizer = make_optimizer(model, p, state["lr"])
     if resume is not None:
@@ -265,7 +357,7 @@ def train(
                    if line.strip()] if (out / "log.jsonl").exists() else []
     schedule = PullSchedule(state["pull"], p.pull_factor, p.pull_limit)
     # data and noise are seeded by (seed, step), so a resumed run draws what it would have drawn
-    rng = random.Random(seed * 1_000_003 + state["step"])
+    rng = train_stream(seed, state["step"])
     gen = torch.Generator().manual_seed(seed * 7_919 + state["step"])
 
     def save() -> None:
@@ -276,10 +368,11 @@ def train(
         checkpoints.save(out / "checkpoint.pt", model, t.name,
                          meta={"preset": p.name, "seed": seed, "steps": state["step"],
                                "wall_seconds": round(state["seconds"], 1),
-                               "recipe": asdict(p)}, train_state=ts)
+                               "recipe": asdict(p), "phases": state["phases"],
+                               "checks": state["checks"]}, train_state=ts)
 
     epoch = {"loss": 0.0, "n": 0, "wrong": 0, "seen": 0, "wrong_cur": 0, "seen_cur": 0,
-             "right_sym": 0, "sym": 0}
+             "right_sym": 0, "sym": 0, "sat": 0.0}
     stopped = "steps"
     start = time.time() - state["seconds"]
     total = steps if steps is not None else None
@@ -296,19 +389,27 @@ def train(
             if minutes is not None and time.time() - start >= 60 * minutes:
                 stopped = "minutes"
                 break
-            digits = sample_digits(p, state["digits"], rng)
-            x, y, lengths = make_batch(t, digits, rng)
-            x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
-            with autocast(dev, p.precision):
+            rate = dropout_rate(p, p.max_digits if p.bins else 0, state["digits"],
+                                state["final_dropout"])
+            if p.bins:  # DNGPU: every length bucket in every step
+                ce, sat, scored = bucket_step(model, t, p, rng, rate, dev)
+                digits = [int(n) for _, _, lengths in scored for n in lengths]
+            else:
+                digits = sample_digits(p, state["digits"], rng)
                 rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
-                logits = forward_buckets(model, x, lengths, rate, p.buckets)
-            inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
-            ce = F.cross_entropy(logits[inside], y[inside])
+                x, y, lengths = make_batch(t, digits, rng, target=model.config.target)
+                x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
+                with autocast(dev, p.precision):
+                    logits = forward_buckets(model, x, lengths, rate, p.buckets)
+                inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
+                ce = F.cross_entropy(logits[inside], y[inside])
+                sat = model.saturation
+                scored = [(logits.detach().argmax(-1), y, lengths)]
             loss = ce
             if model.relax_sets > 1 and state["pull"] > 0:
                 loss = loss + state["pull"] * pull_cost(model)
             if p.saturation > 0:
-                loss = loss + p.saturation * model.saturation
+                loss = loss + state["saturation_weight"] * sat
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if p.clip > 0:
@@ -316,11 +417,20 @@ def train(
             if p.noise > 0:
                 add_gradient_noise(model.parameters(),
                                    noise_sigma(p.noise, state["step"] + 1, state["seq_err"]), gen)
+            if p.noise_lr > 0:
+                add_gradient_noise(model.parameters(), state["lr"] * p.noise_lr, gen, truncated=True)
+            if isinstance(optimizer, ClippedAdamax):
+                for group in optimizer.param_groups:
+                    group["beta2"] = dngpu_beta2(state["step"])
             optimizer.step()
             with torch.no_grad():
-                ok, r, n = score(logits.argmax(-1), y, lengths)
+                ok = torch.cat([score(pr, yy, ll)[0] for pr, yy, ll in scored])
+                r = sum(score(pr, yy, ll)[1] for pr, yy, ll in scored)
+                n = sum(score(pr, yy, ll)[2] for pr, yy, ll in scored)
             state["step"] += 1
-            cur = torch.tensor(digits, device=dev) == state["digits"]
+            cur = torch.tensor(digits, device=dev) == (
+                max(digits) if p.bins else state["digits"])
+            epoch["sat"] += float(sat.detach()) if torch.is_tensor(sat) else float(sat)
             epoch["loss"] += ce.item()
             epoch["n"] += 1
             epoch["wrong"] += int((~ok).sum())
@@ -343,12 +453,16 @@ def train(
                 # test far longer inputs only once the curriculum has reached the longest length
                 due = (state["step"] // p.epoch_steps) % max(1, check_every) == 0
                 # (under dropout_final the training error stays high: the curriculum's end suffices)
-                fitted = rec["err_longest"] == 0.0 or p.dropout_final > 0
+                fitted = rec["err_longest"] == 0.0 or p.dropout_final > 0 or bool(p.bins)
                 passed = False
                 if tests and due and fitted and state["digits"] >= p.max_digits:
                     model.eval()
                     passed = _until_passed(model, t.name, tests, state["step"], rec)
                     model.train()
+                    state["checks"] = state["checks"] + [{
+                        "step": state["step"], "tests": [list(u) for u in tests],
+                        "passed": rec["until_passed"], "digits": rec["until_digits"],
+                        "exact": rec["until_exact"]}]
                 if out is not None:
                     with open(out / "log.jsonl", "a") as f:
                         f.write(json.dumps(rec) + "\n")
@@ -362,6 +476,7 @@ def train(
     finally:
         bar.close()
     state["seconds"] = time.time() - start
+    state["phases"][-1].update(to_step=state["step"], stopped=stopped)
     save()
     return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
 
@@ -407,10 +522,22 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
                 average_sets(model)
                 rec["averaged"] = True
             state["pull"] = schedule.pull
-    perp = math.exp(min(loss, 50.0))
-    prev = state["perplexities"][-3:]
-    if len(prev) == 3 and perp > max(prev):
-        state["lr"] *= p.lr_decay
-    state["perplexities"] = (prev + [perp])[-3:]
+    if p.saturation_adaptive and epoch["sat"] > 0:
+        # DNGPU: the saturation term is kept near lr × the loss, at most `saturation`
+        raw = epoch["sat"] / max(1, epoch["n"])
+        state["saturation_weight"] = min(p.saturation, max(1e-20, state["lr"] * loss / raw))
+        rec["saturation_weight"] = state["saturation_weight"]
+    if p.lr_rule == "plateau":
+        # DNGPU: decay when the loss two epochs back is below both later ones
+        losses = (state["losses"] or [1e6] * 4) + [loss]
+        if min(losses[-2:]) > min(losses[-3:]):
+            state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+        state["losses"] = losses[-4:]
+    else:
+        perp = math.exp(min(loss, 50.0))
+        prev = state["perplexities"][-3:]
+        if len(prev) == 3 and perp > max(prev):
+            state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+        state["perplexities"] = (prev + [perp])[-3:]
     history.append(rec)
     return rec

@@ -113,3 +113,23 @@ def test_unknown_task_lists_known_ones():
     with pytest.raises(TaskError, match="badd"):
         get_task("division")
     assert set(TASKS) >= {"copy", "reverse", "duplicate", "sort", "badd", "bmul", "add", "mul"}
+
+
+def test_training_and_evaluation_draw_from_disjoint_streams():
+    """The bug this catches: evaluation seeded like training (`Random(seed)`), so that evaluating
+    seed 0 replayed the first batch of seed-0 training (64 of 1024 20-bit cases seen in training)."""
+    from ngpu_lite.tasks import eval_stream, random_operands, train_stream
+
+    def draws(rng, n):
+        return {tuple(a) + (2,) + tuple(b) for a, b in (random_operands("badd", 20, rng)
+                                                        for _ in range(n))}
+
+    for seed in range(3):
+        seen = set()
+        for step in range(100):
+            seen |= draws(train_stream(seed, step), 32)
+        for eval_seed in range(3):
+            assert not seen & draws(eval_stream(eval_seed), 1024), (seed, eval_seed)
+    # the old seeding did overlap: evaluation seed 0 was training seed 0's first step
+    import random
+    assert draws(random.Random(0), 32) <= draws(train_stream(0, 0), 32)

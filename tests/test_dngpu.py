@@ -1,0 +1,141 @@
+"""DNGPU's multiplication set-up, point by point: each test names the point of its code it pins."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+
+from ngpu_lite import NeuralGPU
+from ngpu_lite.optim import ClippedAdamax, dngpu_beta2
+from ngpu_lite.tasks import decode, encode, encode_text, make_batch
+from ngpu_lite.train import bin_digits, get_preset, sample_bins, train
+
+BINS = (8, 12, 16, 20, 25, 28, 31, 36, 41)
+
+
+def test_clipped_adamax_follows_dngpus_update_rule_by_hand():
+    p = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = ClippedAdamax([p], lr=0.1, beta2=0.5, eps=1e-8)
+    # step 1: v = 0, so every gradient value is clipped to ±1e-4
+    p.grad = torch.tensor([3.0, -0.00005])
+    opt.step()
+    g = torch.tensor([1e-4, -0.00005])
+    m, v = 0.1 * g, g.abs()
+    torch.testing.assert_close(p.detach(), torch.tensor([1.0, -2.0]) - 0.1 * m / (v + 1e-8))
+    # step 2: the bound is 1.2·v + 1e-4; m has no bias correction; v = max(β2·v, |g|)
+    before = p.detach().clone()
+    p.grad = torch.tensor([1.0, 1e-5])
+    opt.step()
+    bound = 1.2 * v + 1e-4
+    g2 = torch.minimum(torch.tensor([1.0, 1e-5]), bound)
+    m2 = 0.9 * m + 0.1 * g2
+    v2 = torch.maximum(0.5 * v, g2.abs())
+    torch.testing.assert_close(p.detach(), before - 0.1 * m2 / (v2 + 1e-8))
+
+
+def test_beta2_is_annealed_towards_one_with_a_floor():
+    assert dngpu_beta2(0) == pytest.approx(0.99)
+    assert dngpu_beta2(2000) == pytest.approx(0.995)
+    assert dngpu_beta2(100_000) == pytest.approx(0.9995)  # 1 − max(0.0005, …)
+
+
+def test_bins_pool_the_odd_lengths_up_to_each_bin():
+    groups = bin_digits(BINS)
+    assert groups[0] == [1, 2, 3]  # lengths 3, 5, 7 in bin 8
+    assert groups[1] == [4, 5]  # 9, 11 in bin 12
+    assert groups[5] == [13]  # 27 in bin 28
+    assert groups[-1] == [18, 19, 20]  # 37, 39, 41 in bin 41
+    assert sorted(d for g in groups for d in g) == list(range(1, 21))
+
+
+def test_every_bucket_every_step_with_about_5_percent_shorter():
+    p = get_preset("dngpu")
+    rng = random.Random(0)
+    shorter = total = 0
+    groups = bin_digits(p.bins)
+    for _ in range(40):
+        step = sample_bins(p, rng)
+        assert [len(s) for s in step] == [32] * 9
+        for g, sizes in zip(groups, step, strict=True):
+            assert max(sizes) <= max(g)
+            shorter += sum(d < min(g) for d in sizes)
+            total += len(sizes)
+    assert 0.03 < shorter / (total - 40 * 32) < 0.07  # bin 8 has nothing shorter
+
+
+def test_products_are_written_with_zeros_to_the_inputs_length():
+    x, y = encode("bmul", [1, 1], [1, 0])  # 3 × 1 = 3, lower-endian
+    assert len(x) == 5 and y == [2, 2, 0, 0, 0]
+    x, y = encode("bmul", [1, 1], [1, 0], target="zeros")
+    assert y == [2, 2, 1, 1, 1]  # digits 1 1 0 0 0
+    assert decode("bmul", y, target="zeros") == "11"  # read as a number
+    assert decode("bmul", [2, 2, 1, 0, 0]) == "011"  # the paper's format shows a stray zero
+    _, y = encode_text("bmul", "0", "0", target="zeros")
+    assert decode("bmul", y, target="zeros") == "0"
+
+
+def test_a_bucket_batch_is_padded_to_the_bin_width():
+    x, y, lengths = make_batch("bmul", [2, 3], random.Random(0), target="zeros", width=8)
+    assert x.shape == (2, 8) and lengths.tolist() == [5, 7]
+    assert (y[0, :5] > 0).all() and (y[0, 5:] == 0).all()
+
+
+def test_linear_input_layer_is_hard_tanh_of_an_affine_map():
+    torch.manual_seed(0)
+    model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, input_layer="linear",
+                      init="glorot")
+    with torch.no_grad():
+        model.input_bias.fill_(0.5)
+    x = torch.tensor([[2, 12, 1]])
+    s = model.embed(x)  # [1, m, 1, 3]
+    want = torch.clamp(model.embedding[x[0]] + 0.5, -1, 1).T
+    torch.testing.assert_close(s[0, :, 0], want)
+
+
+def test_glorot_init_bounds_every_kernel():
+    torch.manual_seed(0)
+    m = 96
+    model = NeuralGPU(w=1, m=m, l=1, hard=True, init="glorot")
+    bound = math.sqrt(6 / (2 * 3 * m))  # fan_in = fan_out = 3·m for a width-3 kernel
+    for w in (model.gate_weight, model.cand_weight):
+        assert float(w.detach().abs().max()) <= bound
+        assert float(w.detach().abs().max()) > 0.95 * bound
+    unit = NeuralGPU(w=1, m=m, l=1, hard=True)
+    assert float(unit.cand_weight.abs().max()) > 1.5 * bound  # 1.8 × unit scaling is wider
+
+
+def test_a_short_example_in_a_bucket_holds_zeros_beyond_its_end():
+    torch.manual_seed(0)
+    model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, input_layer="linear")
+    x, y, lengths = make_batch("bmul", [2, 3], random.Random(1), target="zeros", width=8)
+    seen = []
+    model(x[:1], torch.tensor([8]), mask=(x[:1] != 0) | (y[:1] != 0),
+          hook=lambda t, j, s, g: seen.append(s.clone()))
+    assert len(seen) == 8  # the bucket's length of steps, not the example's 5
+    assert all(float(s[0, :, 0, 5:].abs().max()) == 0 for s in seen)
+    assert float(seen[-1][0, :, 0, :5].abs().max()) > 0
+
+
+def test_saturation_sum_counts_every_unit_past_the_limit():
+    torch.manual_seed(0)
+    model = NeuralGPU(w=1, m=6, l=1, hard=True, diagonal=True, input_layer="linear",
+                      saturation_limit=0.9)
+    with torch.no_grad():
+        model.cand_weight.mul_(50)  # drive the candidate far past ±0.9
+    x = torch.tensor([[2, 3, 12, 2, 2]])
+    model(x)
+    assert float(model.saturation_sum) > 0
+    assert float(model.saturation_sum) > float(model.saturation)  # a sum, not a mean
+
+
+def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
+    small = get_preset("dngpu", model=dict(get_preset("dngpu").model, m=12), bins=(8, 12),
+                       batch=4, epoch_steps=2)
+    res = train("bmul", small, steps=4, progress=False)
+    assert res.steps == 4
+    rec = res.history[-1]
+    assert 0 < rec["saturation_weight"] <= 1e-3
+    assert res.model.config.target == "zeros"
