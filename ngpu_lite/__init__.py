@@ -17,7 +17,14 @@ from .memory import keep_freed_memory  # noqa: E402
 KEEPS_FREED_MEMORY = keep_freed_memory()  # long inputs: reuse memory instead of faulting it in
 
 from .cgru import CGRU, cgru, sigmoid_cutoff  # noqa: E402
-from .checkpoints import CheckpointError, load, pretrained, save  # noqa: E402
+from .checkpoints import (  # noqa: E402
+    CheckpointError,
+    average,
+    average_checkpoints,
+    load,
+    pretrained,
+    save,
+)
 from .evaluate import evaluate  # noqa: E402
 from .families import carry_chains  # noqa: E402
 from .model import Config, NeuralGPU  # noqa: E402
@@ -37,7 +44,8 @@ from .train import PRESETS, TrainResult, train  # noqa: E402
 
 __all__ = [
     "CGRU", "PAD", "PRESETS", "TASKS", "CheckpointError", "Config", "NeuralGPU", "PullSchedule",
-    "TaskError", "TrainResult", "average_sets", "carry_chains", "cgru", "decode", "device", "encode",
+    "TaskError", "TrainResult", "average", "average_checkpoints", "average_sets", "carry_chains",
+    "cgru", "decode", "device", "encode",
     "encode_text", "evaluate", "get_task", "length_for", "load", "make_batch", "pretrained",
     "pull_cost", "save", "sigmoid_cutoff", "train",
 ]

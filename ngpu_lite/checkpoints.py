@@ -149,3 +149,28 @@ def pretrained(task: str, device: str | torch.device | None = None) -> NeuralGPU
                               f"'python -m ngpu_lite train --task {name} --out DIR'")
     model, _ = load(path, name, device or default_device())
     return model
+
+
+def average(models: list[NeuralGPU]) -> NeuralGPU:
+    """A model whose every weight is the mean of `models`' weights (the paper's averaging of
+    models of one architecture). Averaging is only meaningful between models that share their
+    units' roles, such as checkpoints of one run; measure the average before keeping it."""
+    if not models:
+        raise CheckpointError("nothing to average: give at least one model")
+    configs = {json_key(m.config_dict()) for m in models}
+    if len(configs) > 1:
+        raise CheckpointError("models to average must share one config (architecture and size)")
+    out = NeuralGPU(**models[0].config_dict())
+    states = [m.state_dict() for m in models]
+    out.load_state_dict({k: torch.stack([s[k].float() for s in states]).mean(0) for k in states[0]})
+    return out.eval()
+
+
+def average_checkpoints(paths: list[str | Path], task: str | None = None) -> NeuralGPU:
+    """`average` of the models in checkpoint files or run folders (all for `task`, if given)."""
+    return average([load(p, task)[0] for p in paths])
+
+
+def json_key(d: dict) -> str:
+    """A dict as canonical JSON, to compare configs."""
+    return json.dumps(d, sort_keys=True)

@@ -1,0 +1,33 @@
+"""Averaging the weights of several checkpoints of one architecture (the paper's remedy)."""
+
+import pytest
+import torch
+
+from ngpu_lite import NeuralGPU, checkpoints
+
+
+def _saved(tmp_path, name, seed, **config):
+    torch.manual_seed(seed)
+    model = NeuralGPU(**config)
+    checkpoints.save(tmp_path / f"{name}.pt", model, "badd")
+    return model
+
+
+def test_average_of_checkpoints_is_the_mean_of_every_weight(tmp_path):
+    a = _saved(tmp_path, "a", 0, w=1, m=8, l=1)
+    b = _saved(tmp_path, "b", 1, w=1, m=8, l=1)
+    c = _saved(tmp_path, "c", 2, w=1, m=8, l=1)
+    avg = checkpoints.average_checkpoints([tmp_path / f"{n}.pt" for n in "abc"], "badd")
+    for (name, p), pa, pb, pc in zip(avg.named_parameters(), a.parameters(), b.parameters(),
+                                     c.parameters(), strict=True):
+        torch.testing.assert_close(p, (pa + pb + pc) / 3, msg=name)
+    assert not avg.training
+
+
+def test_models_of_different_sizes_cannot_be_averaged(tmp_path):
+    _saved(tmp_path, "a", 0, w=1, m=8, l=1)
+    _saved(tmp_path, "b", 0, w=1, m=12, l=1)
+    with pytest.raises(checkpoints.CheckpointError, match="share one config"):
+        checkpoints.average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"])
+    with pytest.raises(checkpoints.CheckpointError, match="nothing to average"):
+        checkpoints.average([])
