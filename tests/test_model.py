@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 import torch
 
 from ngpu_lite import NeuralGPU, average_sets, pull_cost
@@ -10,17 +11,20 @@ from ngpu_lite.tasks import make_batch
 
 
 def test_paper_configuration_has_31248_parameters_per_set():
+    """The paper's count at m=24, l=2: catches a missing or misshapen kernel or bias in a set."""
     model = NeuralGPU(w=4, m=24, l=2, kernel=3, relax_sets=6)
     assert model.params_per_set() == 31_248
     assert model.gate_weight.shape == (6, 2, 48, 24, 3, 3)
 
 
 def test_logits_have_one_distribution_per_position(tiny_model):
+    """Logits are [batch, n, symbols]: catches a read-out over the wrong axis or width."""
     x, _, lengths = make_batch("badd", [3, 3], random.Random(0))
     assert tiny_model(x, lengths).shape == (2, 7, 13)
 
 
 def test_padding_never_changes_an_answer(tiny_model):
+    """Each example of a mixed-length batch gets its lone answer: catches missing masking."""
     x, _, lengths = make_batch("bmul", [2, 9, 5, 1], random.Random(1))
     together = tiny_model(x, lengths)
     for i, n in enumerate(lengths.tolist()):
@@ -29,17 +33,22 @@ def test_padding_never_changes_an_answer(tiny_model):
 
 
 def test_extra_padding_columns_change_nothing(tiny_model):
+    """PAD columns past every length change nothing: catches steps counted from the padded width."""
     x, _, lengths = make_batch("badd", [4], random.Random(2))
     wide = torch.nn.functional.pad(x, (0, 6))
     torch.testing.assert_close(tiny_model(wide, lengths)[:, :9], tiny_model(x, lengths))
 
 
-def test_sigmoid_cutoff_reaches_exact_zero_and_one():
-    v = sigmoid_cutoff(torch.tensor([-10.0, 0.0, 10.0]))
-    assert v[0] == 0.0 and v[2] == 1.0 and abs(v[1] - 0.5) < 1e-6
+def test_sigmoid_cutoff_is_1_2_sigmoid_minus_0_1_clipped_to_0_1():
+    """Pins the paper's 1.2·σ(x) − 0.1: a plain sigmoid, or another stretch, fails."""
+    v = sigmoid_cutoff(torch.tensor([-10.0, -2.0, 0.0, 1.0, 10.0]))
+    assert v[0] == 0.0 and v[4] == 1.0 and abs(v[2] - 0.5) < 1e-6  # closes exactly, centred
+    want = [1.2 * torch.sigmoid(torch.tensor(x)).item() - 0.1 for x in (-2.0, 1.0)]
+    torch.testing.assert_close(v[[1, 3]], torch.tensor(want))
 
 
 def test_cgru_module_matches_equations():
+    """CGRU(s) = u*s + (1-u)*tanh(U*(r*s)+B): catches u and r swapped, or the mix reversed."""
     torch.manual_seed(0)
     unit = CGRU(m=4)
     s = torch.randn(2, 4, 3, 5)
@@ -51,6 +60,7 @@ def test_cgru_module_matches_equations():
 
 
 def test_diagonal_shift_moves_two_thirds_of_the_channels():
+    """Third 1 shifts up a position, third 2 down, the rest stays: catches swapped directions."""
     s = torch.arange(6 * 5, dtype=torch.float).reshape(1, 6, 1, 5)
     d = diagonal_shift(s)
     assert d[0, 0, 0].tolist() == [0, 0, 1, 2, 3]
@@ -58,14 +68,20 @@ def test_diagonal_shift_moves_two_thirds_of_the_channels():
     assert torch.equal(d[0, 4:], s[0, 4:])
 
 
-def test_gates_are_reported():
+def test_reported_gates_are_the_update_gate_then_the_reset_gate():
+    """`gates` holds u (first m gate channels) and r (the rest): swapping them misleads the explorer."""
+    torch.manual_seed(0)
     g = {}
     s = torch.randn(1, 4, 2, 3)
-    cgru(s, torch.randn(8, 4, 3, 3), torch.zeros(8), torch.randn(4, 4, 3, 3), torch.zeros(4), gates=g)
-    assert g["u"].shape == g["r"].shape == s.shape
+    gw, gb = torch.randn(8, 4, 3, 3), torch.randn(8)
+    cgru(s, gw, gb, torch.randn(4, 4, 3, 3), torch.zeros(4), gates=g)
+    pre = torch.nn.functional.conv2d(s, gw, gb, padding=1)
+    torch.testing.assert_close(g["u"], sigmoid_cutoff(pre[:, :4]))
+    torch.testing.assert_close(g["r"], sigmoid_cutoff(pre[:, 4:]))
 
 
 def test_pull_is_zero_when_sets_agree_and_positive_when_not():
+    """The pull sums squared deviations from the sets' mean: catches |.|, a mean, a missed tensor."""
     model = NeuralGPU(m=8, relax_sets=3)
     assert float(pull_cost(model).detach()) < 1e-9  # zero up to float rounding
     with torch.no_grad():
@@ -76,6 +92,7 @@ def test_pull_is_zero_when_sets_agree_and_positive_when_not():
 
 
 def test_averaging_gives_the_mean_of_the_sets():
+    """Averaging leaves one set, the mean, and a config saying so: catches keeping set 0."""
     torch.manual_seed(0)
     model = NeuralGPU(m=8, relax_sets=4)
     with torch.no_grad():
@@ -89,6 +106,7 @@ def test_averaging_gives_the_mean_of_the_sets():
 
 
 def test_step_t_uses_set_t_mod_r():
+    """Step t uses relaxation set t mod r in every layer: catches t // r, or always set 0."""
     torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8, relax_sets=3).eval()
     used = []
@@ -110,6 +128,7 @@ def test_step_t_uses_set_t_mod_r():
 
 
 def test_one_row_image_uses_one_row_kernels_and_still_masks_padding():
+    """w = 1 gets 1×k kernels, and masking holds with the improved model's options."""
     model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, dropout_on="candidate").eval()
     assert model.gate_weight.shape[-2:] == (1, 3)
     x = torch.tensor([[2, 1, 2, 11, 1, 2, 2]])
@@ -120,13 +139,15 @@ def test_one_row_image_uses_one_row_kernels_and_still_masks_padding():
 
 
 def test_improved_model_starts_with_its_own_gate_biases():
+    """hard=True starts with u-bias 0.7, r-bias 0.5; the paper's model +1: catches them swapped."""
     model = NeuralGPU(w=1, m=6, l=1, hard=True, diagonal=True)
     assert torch.all(model.gate_bias[0, 0, :6] == 0.7) and torch.all(model.gate_bias[0, 0, 6:] == 0.5)
     assert torch.all(NeuralGPU(m=6).gate_bias == 1.0)  # the paper's code: both gates start at +1
 
 
 def test_candidate_dropout_leaves_the_state_untouched_at_step_one():
-    """With `dropout_on="candidate"` an update gate of 1 keeps the state exactly, dropout or not."""
+    """With `dropout_on="candidate"` an update gate of 1 keeps the state exactly, dropout or not:
+    catches the improved model's dropout applied to the state."""
     torch.manual_seed(0)
     model = NeuralGPU(w=1, m=6, l=1, hard=True, dropout_on="candidate").train()
     with torch.no_grad():
@@ -137,14 +158,30 @@ def test_candidate_dropout_leaves_the_state_untouched_at_step_one():
     torch.testing.assert_close(out, ref)
 
 
+@pytest.mark.parametrize("dropout_on", ["state", "candidate"])
+def test_dropout_acts_in_training_only(dropout_on):
+    """Dropout changes a training forward pass and never an eval one (catches dropout ignored, or
+    left on at evaluation)."""
+    torch.manual_seed(0)
+    model = NeuralGPU(w=2, m=8, dropout_on=dropout_on)
+    x, _, lengths = make_batch("badd", [3, 3], random.Random(0))
+    clean = model.eval()(x, lengths)
+    torch.testing.assert_close(model(x, lengths, dropout=0.5), clean)
+    torch.manual_seed(1)
+    assert not torch.allclose(model.train()(x, lengths, dropout=0.5), clean)
+    torch.testing.assert_close(model(x, lengths, dropout=0.0), clean)
+
+
 def test_glibc_accepts_the_setting_that_keeps_freed_memory_for_the_next_step():
+    """On glibc the import calls mallopt and it accepts: catches libc or mallopt not found, or the
+    call gone from the import; elsewhere it reports False (nothing changed)."""
     import platform
 
     import ngpu_lite
     from ngpu_lite.memory import keep_freed_memory
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        assert keep_freed_memory() in (True, False)  # elsewhere it changes nothing and says so
+        assert keep_freed_memory() is False  # elsewhere it changes nothing and says so
         return
     assert ngpu_lite.KEEPS_FREED_MEMORY is True
     assert keep_freed_memory() is True
