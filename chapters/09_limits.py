@@ -30,7 +30,9 @@
 #
 # 1. long carry chains: a carry that must run $k$ positions, for $k$ from 1 up to the whole width;
 # 2. operands with many zeros: each bit is 1 with a probability $p$ from 0.02 to 0.5, and the
-#    extreme case $000\dots001 + 000\dots001$;
+#    extreme cases $0\dots01 + 0\dots01$ and $0\dots010 + 0\dots010$ (with $0\dots010 \times
+#    0\dots010$, the binary form of Price et al.'s $000\dots002 \times 000\dots002$, when a
+#    multiplication model is shipped);
 # 3. symmetric operands: $a + a$ against random pairs.
 #
 # Every family is compared with random operands of the same width, and every claim below about our
@@ -46,10 +48,9 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from ngpu_lite import device, encode, pretrained
+from ngpu_lite import PAD, carry_chains, device, encode, pretrained
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.evaluate import score
 from ngpu_lite.tasks import decode, stack_examples, to_digits
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
@@ -73,22 +74,24 @@ for task, model in models.items():
     manifest_path = SHIPPED_DIR / f"{task}.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     c = model.config
-    print(f"{task}: w={c.w}, m={c.m}, l={c.l}, preset {manifest.get('preset', '?')}, "
+    name = "improved Neural GPU (2017)" if c.diagonal else "Neural GPU (2016)"
+    print(f"{task}: {name}, w={c.w}, m={c.m}, l={c.l}, preset {manifest.get('preset', '?')}, "
           f"{manifest.get('steps', '?')} training steps on operands of up to "
           f"{manifest.get('recipe', {}).get('max_digits', '?')} digits")
 
 # %% [markdown]
-# ## Tools: the longest carry run, a family member, a batch
+# ## Tools: carry chains, a family member, a batch
 #
-# Adding $a$ and $b$ bit by bit, a position where both bits are 1 *generates* a carry, whatever
-# comes in; a position with exactly one 1 *propagates* the carry that comes in (it goes out only if
-# one came in); a position with two 0s *kills* it. A carry born at a generate position travels up
-# through the propagate positions above it, and every one of their sum bits depends on it. Its
-# *carry run* is the number of positions it decides the carry of: the generate position plus the
-# propagate positions above it. The longest carry run of $a + b$ is how far information must
-# travel, which is what makes an addition hard for a model that moves a carry one cell per step.
+# Chapter 6 defined how far a carry travels, and `ngpu_lite.families.carry_chains` is that one
+# definition. Adding $a$ and $b$ bit by bit, a position where both bits are 1 *generates* a carry,
+# whatever comes in; a position with exactly one 1 *propagates* the carry that comes in; a position
+# with two 0s *kills* it. A carry born at a generate position crosses the propagate positions
+# directly above it and lands on the next one; its *chain* is the positions it reaches, and the
+# chain's length is the number of sum bits that this one carry decides. The longest chain of
+# $a + b$ is how far information must travel, which is what makes an addition hard for a model
+# whose CGRU moves information at most two cells (chapter 3).
 #
-# The carry-chain family puts a run of exactly $k$ at the bottom of the operands. Take an odd
+# The carry-chain family puts a chain of exactly $k$ at the bottom of the operands. Take an odd
 # $\ell < 2^k$ and its partner $2^k - \ell$: both have bit 0 set (a carry is born there), and their
 # bits $1 \dots k-1$ are complementary, so every one of those positions passes the carry on, until
 # bit $k$, where both operands hold 0 and the carry stops. Above bit $k$ both operands are random.
@@ -96,21 +99,9 @@ for task, model in models.items():
 # the same width for every $k$.
 
 # %%
-def longest_carry_run(a: int, b: int) -> int:
-    """How far the farthest-travelling carry of a + b goes: a generate position (1 + 1) plus the
-    propagate positions (exactly one 1) directly above it."""
-    run = best = 0
-    while a or b:
-        bits = (a & 1) + (b & 1)
-        if bits == 2:  # generate: a new carry is born here (and an incoming one stops)
-            run = 1
-        elif bits == 1 and run:  # propagate: the carry travels on
-            run += 1
-        else:  # kill (0 + 0), or a propagate position with no carry coming in
-            run = 0
-        best = max(best, run)
-        a, b = a >> 1, b >> 1
-    return best
+def longest_chain(a: int, b: int) -> int:
+    """The longest carry chain of a + b (0 when nothing carries)."""
+    return max(carry_chains(a, b), default=0)
 
 
 def carry_chain_pair(width: int, k: int, rng: random.Random) -> tuple[int, int]:
@@ -126,27 +117,42 @@ def random_pair(width: int, rng: random.Random) -> tuple[int, int]:
     return rng.getrandbits(width), rng.getrandbits(width)
 
 
+KINDS = ("stopped early", "ran on", "wrong digit")  # the ways an answer can fail
+
+
+def failure_kind(pred_row: torch.Tensor, target_row: torch.Tensor, n: int) -> str:
+    """"exact", or how an answer went wrong, judged at its first wrong position: "stopped early"
+    (PAD where the answer still has a digit), "ran on" (a digit where the answer has ended and
+    PAD belongs) or "wrong digit" (a digit where another digit belongs)."""
+    wrong = (pred_row[:n] != target_row[:n]).nonzero().flatten()
+    if not len(wrong):
+        return "exact"
+    first = int(wrong[0])
+    if pred_row[first] == PAD:
+        return "stopped early"
+    return "ran on" if target_row[first] == PAD else "wrong digit"
+
+
 def run_cases(model, task: str, pairs, width: int, batch: int = 64) -> dict:
     """The model on integer `pairs`, operands written with `width` digits, in batches.
 
-    Per pair: `exact` (every output symbol right, the paper's measure), `value` (the digits before
-    the first PAD have the right value: leading zeros forgiven), `first_wrong` (first wrong output
-    position, -1 if none) and `text` (the model's answer, most-significant digit first).
+    Per pair: `exact` (every output symbol right, the paper's measure), `kind` ("exact" or one of
+    `KINDS`), `first_wrong` (first wrong output position, -1 if none) and `text` (the model's
+    answer up to its first PAD, most-significant digit first).
     """
-    out = {"exact": [], "value": [], "first_wrong": [], "text": []}
+    out = {"exact": [], "kind": [], "first_wrong": [], "text": []}
     for i in range(0, len(pairs), batch):
         chunk = pairs[i:i + batch]
         x, y, lengths = stack_examples([encode(task, to_digits(a, 2, width), to_digits(b, 2, width))
                                         for a, b in chunk])
         pred = model.predict(x.to(DEVICE), lengths.to(DEVICE)).cpu()
-        ok, _, _ = score(pred, y, lengths)
-        out["exact"] += ok.tolist()
-        for (a, b), p_row, y_row, n in zip(chunk, pred, y, lengths.tolist(), strict=True):
+        for p_row, y_row, n in zip(pred, y, lengths.tolist(), strict=True):
+            kind = failure_kind(p_row, y_row, n)
             wrong = (p_row[:n] != y_row[:n]).nonzero().flatten()
+            out["exact"].append(kind == "exact")
+            out["kind"].append(kind)
             out["first_wrong"].append(int(wrong[0]) if len(wrong) else -1)
-            text = decode(task, p_row)
-            out["text"].append(text)
-            out["value"].append(bool(text) and int(text, 2) == (a + b if task == "badd" else a * b))
+            out["text"].append(decode(task, p_row))
     return out
 
 
@@ -156,19 +162,20 @@ def rate(flags) -> float:
 
 # %% [markdown]
 # A check on small numbers that you can do by hand: in $7 + 1 = 0111 + 0001$ the carry born at bit
-# 0 crosses bits 1 and 2 (a run of 3); $5 + 5 = 0101 + 0101$ generates carries at bits 0 and 2 that
-# go no further (runs of 1); $5 + 10$ never carries; in the fourth pair the carry born at bit 0
-# crosses all eight bits. Then one member of the carry-chain family, 8 bits wide with $k = 5$,
-# written most-significant bit first, and its encoding: lower-endian, symbol = bit + 1, separator
-# 11, the target followed by PAD.
+# 0 crosses bits 1 and 2 and lands in bit 3 (a chain of 3); $5 + 5 = 0101 + 0101$ generates carries
+# at bits 0 and 2 that go one position each (chains of 1); $5 + 10$ never carries; in the fourth
+# pair the carry born at bit 0 crosses bits 1 to 7 and lands in bit 8. Then one member of the
+# carry-chain family, 8 bits wide with $k = 5$, written most-significant bit first, and its
+# encoding: lower-endian, symbol = bit + 1, separator 11, the target followed by PAD.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 for a, b in ((7, 1), (5, 5), (5, 10), (0b10110101, 0b01001011)):
-    print(f"{a:08b} + {b:08b} = {a + b:09b}: longest carry run {longest_carry_run(a, b)}")
+    print(f"{a:08b} + {b:08b} = {a + b:09b}: carry chains {carry_chains(a, b)}, "
+          f"longest {longest_chain(a, b)}")
 a, b = carry_chain_pair(8, 5, random.Random(3))
 print(f"carry-chain member, width 8, k = 5: {a:08b} + {b:08b} = {a + b:09b}, "
-      f"longest carry run {longest_carry_run(a, b)}")
+      f"carry chains {carry_chains(a, b)}")
 x, y = encode("badd", to_digits(a, 2, 8), to_digits(b, 2, 8))
 print("input :", x)
 print("target:", y, "->", decode("badd", y))
@@ -176,19 +183,20 @@ print("target:", y, "->", decode("badd", y))
 # %% [markdown]
 # ## Random operands have short carries
 #
-# How long are the carry runs that a random test, or random training data, contains? A carry
+# How long are the carry chains that a random test, or random training data, contains? A carry
 # travels on only through propagate positions, where the two bits differ, which happens with
-# probability $1/2$ at each position; so a run of $k$ needs $k - 1$ such positions in a row, and the
-# longest run grows only like $\log_2$ of the width. Let us count, over thousands of random pairs
+# probability $1/2$ at each position; so a chain of $k$ needs $k - 1$ such positions in a row.
+# Chapter 6 measured the longest chain of random pairs gaining about one position per doubling of
+# the width, from 20 to 20,000 bits. Here the whole distribution, over thousands of random pairs
 # at the training width (20 bits) and the two test widths of this chapter:
 
 # %%
 WIDTHS = (60, 200)
 rng = random.Random(1)
 print(f"{'width':>5s} {'median':>7s} {'95th pct':>9s} {'max':>5s} {'share >= 10':>12s} {'share >= 20':>12s}"
-      "   (longest carry run of random pairs)")
+      "   (longest carry chain of random pairs)")
 for width in (20, *WIDTHS):
-    runs = sorted(longest_carry_run(*random_pair(width, rng)) for _ in range(4000))
+    runs = sorted(longest_chain(*random_pair(width, rng)) for _ in range(4000))
     print(f"{width:5d} {statistics.median(runs):7.0f} {runs[int(0.95 * len(runs))]:9d} {max(runs):5d} "
           f"{sum(r >= 10 for r in runs) / len(runs):12.2%} {sum(r >= 20 for r in runs) / len(runs):12.2%}")
 
@@ -203,7 +211,7 @@ for width in (20, *WIDTHS):
 # Now the family: for each chain length $k$, a few dozen pairs whose carry runs $k$ positions
 # (fewer in fast mode), at 60 bits and at 200 bits, and random pairs of the same width as the
 # baseline. For the smallest $k$ the random bits above the chain may hold a longer run
-# of their own; the `mean run` column shows the measured longest run.
+# of their own; the `mean longest` column shows the measured longest chain.
 
 # %%
 K = {60: pick([1, 4, 16, 40, 60], [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52,
@@ -218,7 +226,7 @@ for width in WIDTHS:
     pairs = [random_pair(width, rng) for _ in range(RANDOM_CASES[width])]
     baseline[width] = rate(run_cases(models["badd"], "badd", pairs, width)["exact"])
     print(f"{width} bits, random operands: exact {baseline[width]:.0%} of {len(pairs)}")
-    print(f"  {'k':>4s} {'mean run':>9s} {'exact':>6s} {'median first wrong bit (failures)':>34s}")
+    print(f"  {'k':>4s} {'mean longest':>12s} {'exact':>6s} {'median first wrong bit (failures)':>34s}")
     chain[width] = {}
     n = CASES[width]
     pairs = [carry_chain_pair(width, k, rng) for k in K[width] for _ in range(n)]
@@ -227,9 +235,9 @@ for width in WIDTHS:
         part = slice(i * n, (i + 1) * n)
         fails = [f for f in res["first_wrong"][part] if f >= 0]
         chain[width][k] = {"exact": rate(res["exact"][part]), "first_wrong": fails,
-                           "run": statistics.mean(longest_carry_run(a, b) for a, b in pairs[part])}
+                           "run": statistics.mean(longest_chain(a, b) for a, b in pairs[part])}
         where = f"{statistics.median(fails):.0f}" if fails else "-"
-        print(f"  {k:4d} {chain[width][k]['run']:9.1f} {chain[width][k]['exact']:6.0%} {where:>34s}")
+        print(f"  {k:4d} {chain[width][k]['run']:12.1f} {chain[width][k]['exact']:6.0%} {where:>34s}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
@@ -273,13 +281,15 @@ for width in WIDTHS:
 #
 # Random operands are half ones. Here each bit of both operands is 1 with probability $p$, from
 # $0.02$ (a 200-bit operand then holds about four ones) to $0.5$ (random operands again). Sparse
-# operands have very short carry runs, so an algorithm finds them *easier*; a model that learned
+# operands have very short carry chains, so an algorithm finds them *easier*; a model that learned
 # statistics of its training data finds long stretches of zeros unlike anything it saw. They also
 # test the end of the answer: the target has no leading zeros, so when the highest 1 of both
 # operands sits well below their top bit, the answer must stop (PAD) well before the operands do,
 # while in random pairs it almost always stops at their top. Besides the exact rate, the cell
-# counts the answers whose digits before the first PAD have the right *value* (leading zeros
-# forgiven): where the two differ, the model computed the sum but did not stop where it should.
+# sorts every wrong answer by its first wrong position into one of three kinds: it *stopped
+# early* (PAD where the answer still has a digit, for instance inside a run of zeros), it *ran on*
+# (every digit right, then a digit where PAD belongs, such as a leading zero), or it has a *wrong
+# digit* (a digit where another digit belongs).
 
 # %%
 def sparse_operand(width: int, p: float, rng: random.Random) -> int:
@@ -300,17 +310,22 @@ for task, model in models.items():
     res = run_cases(model, task, pairs, width)
     for i, p in enumerate(DENSITIES):
         part = slice(i * n, (i + 1) * n)
-        sparse[task][p] = {"exact": rate(res["exact"][part]), "value": rate(res["value"][part])}
-    print(f"{task}, {width}-bit operands, {SPARSE_CASES} cases per density:")
-    print("  density p:   " + " ".join(f"{p:6.2f}" for p in DENSITIES))
-    print("  exact:       " + " ".join(f"{sparse[task][p]['exact']:6.0%}" for p in DENSITIES))
-    print("  right value: " + " ".join(f"{sparse[task][p]['value']:6.0%}" for p in DENSITIES))
+        kinds = res["kind"][part]
+        sparse[task][p] = {kind: sum(k == kind for k in kinds) for kind in ("exact", *KINDS)}
+        sparse[task][p]["exact"] /= n
+    print(f"{task}, {width}-bit operands, {SPARSE_CASES} cases per density (failures: counts):")
+    print("  density p:     " + " ".join(f"{p:6.2f}" for p in DENSITIES))
+    print("  exact:         " + " ".join(f"{sparse[task][p]['exact']:6.0%}" for p in DENSITIES))
+    for kind in KINDS:
+        print(f"  {kind + ':':14s} " + " ".join(f"{sparse[task][p][kind]:6d}" for p in DENSITIES))
 
 # %% [markdown]
-# The extreme of the family is Price et al.'s case: operands that are all zeros but for their last
-# digit. In binary, $000\dots001 + 000\dots001$ (answer 10) and $000\dots010 + 000\dots010$ (the
-# binary form of their $000\dots002$; answer 100), at 20, 100 and 200 bits. The model's answer is
-# printed as it decodes it (up to the first PAD), most-significant bit first.
+# The extreme of the family: operands that are all zeros but for their last digits. Price et al.'s
+# failing case was a decimal *multiplication*, $000\dots002 \times 000\dots002$; its binary form is
+# $0\dots010 \times 0\dots010$ (answer 100), tested below when a multiplication model is shipped.
+# For addition we ask the same question with $0\dots01 + 0\dots01$ (answer 10) and
+# $0\dots010 + 0\dots010$ (answer 100), at 20, 100 and 200 bits. The model's answer is printed as
+# it decodes it (up to the first PAD), most-significant bit first.
 
 # %%
 def short(text: str) -> str:
@@ -325,11 +340,10 @@ for task, model in models.items():
     for width in PRICE_WIDTHS:
         pairs = [(1, 1), (2, 2)]
         res = run_cases(model, task, pairs, width)
-        for (a, b), exact, value, text in zip(pairs, res["exact"], res["value"], res["text"], strict=True):
-            price[(task, a, width)] = {"exact": exact, "value": value}
-            verdict = "exact" if exact else "right value, but not exact" if value else "WRONG value"
+        for (a, b), kind, text in zip(pairs, res["kind"], res["text"], strict=True):
+            price[(task, a, width)] = kind
             print(f"{task} {width:3d} bits: 0...0{a:b} {op} 0...0{b:b} = {a + b if op == '+' else a * b:b}; "
-                  f"the model wrote {short(text)!r}: {verdict}")
+                  f"the model wrote {short(text)!r}: {kind}")
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.4))
@@ -337,8 +351,9 @@ for i, task in enumerate(models):
     width = SPARSE_WIDTH if task == "badd" else 60
     ax.plot(DENSITIES, [sparse[task][p]["exact"] for p in DENSITIES], "o-", color=f"C{i}",
             label=f"{task}, {width} bits: exact")
-    ax.plot(DENSITIES, [sparse[task][p]["value"] for p in DENSITIES], "s:", color=f"C{i}", ms=3,
-            label=f"{task}, {width} bits: right value")
+    for j, kind in enumerate(KINDS):
+        ax.plot(DENSITIES, [sparse[task][p][kind] / SPARSE_CASES for p in DENSITIES], "v^x"[j] + ":",
+                color=f"C{i}", ms=4, alpha=0.7, label=f"{task}, {width} bits: {kind}")
 ax.axhline(baseline[200], color="C1", ls="--", lw=1, label="badd, random 200-bit operands")
 ax.set_xscale("log")
 ax.minorticks_off()
@@ -352,33 +367,40 @@ fig.tight_layout()
 print(savefig(fig, "ch09_many_zeros.png").name)
 
 # %% [markdown]
-# Two different failures can hide behind a low exact rate here, and the next cell counts them: a
-# wrong sum (the value is wrong), or a right sum that runs on with zeros where PAD belongs (the
-# value is right, the answer is not). The second is a failure of the paper's measure all the same,
-# since the target is defined without leading zeros, but it is a failure to *stop*, not to add.
-# One plausible cause: in random training pairs the answer ends at the top of the operands, so a
-# model can learn where answers end from where the operands end, and sparse operands break that
-# shortcut.
+# Behind a low exact rate here are three different failures, and the next cell counts them over
+# the densities and over the cases of all zeros but the last digits. A wrong digit is a failure
+# to add. An answer that runs on with zeros where PAD belongs has the right value, and one that
+# stops early wrote the right low digits and then PAD too soon, inside the answer: both are
+# failures of the paper's measure all the same, and both are failures to find where the answer
+# *ends*. One plausible cause: in random training pairs the answer ends at the top of the operands,
+# so a model can learn where answers end from where the operands end, and sparse operands break
+# that shortcut.
 
 # %%
+failures = {}
 for task in models:
-    gap = {p: sparse[task][p]["value"] - sparse[task][p]["exact"] for p in DENSITIES}
-    worst = max(DENSITIES, key=lambda p: gap[p])
-    wrong_value = {p: 1 - sparse[task][p]["value"] for p in DENSITIES}
-    print(f"{task}: right value but not exact, largest share {gap[worst]:.0%} (at p = {worst}); "
-          f"wrong value, largest share {max(wrong_value.values()):.0%} "
-          f"(at p = {max(DENSITIES, key=lambda p: wrong_value[p])})")
-    cases = [v for key, v in price.items() if key[0] == task]
-    print(f"{task}: Price et al.'s cases: {sum(v['exact'] for v in cases)} of {len(cases)} exact, "
-          f"{sum(v['value'] and not v['exact'] for v in cases)} right value but not exact, "
-          f"{sum(not v['value'] for v in cases)} wrong value")
+    failures[task] = {kind: sum(sparse[task][p][kind] for p in DENSITIES) for kind in KINDS}
+    total = SPARSE_CASES * len(DENSITIES)
+    wrong = sum(failures[task].values())
+    print(f"{task}, operands with many zeros: {wrong} of {total} answers wrong: "
+          + ", ".join(f"{failures[task][kind]} {kind}" for kind in KINDS))
+    cases = [kind for key, kind in price.items() if key[0] == task]
+    print(f"{task}, all zeros but the last digits: {cases.count('exact')} of {len(cases)} exact, "
+          + ", ".join(f"{cases.count(kind)} {kind}" for kind in KINDS))
 
 # %% [markdown]
+# Read the addition model's lines first. In the run stored here its failures on sparse operands
+# all stopped early: it wrote PAD inside a run of zeros and cut the sum short. On the cases of all
+# zeros but the last digits it did the opposite and ran on, writing zeros where PAD belongs. None
+# of its failures was a wrong digit: every digit it wrote was right, and what it got wrong is where
+# the answer ends. Read the multiplication model's lines, when one is shipped, the same way: a
+# wrong digit there is a failure to multiply.
+#
 # ## Symmetric operands
 #
 # In $a + a$ both operands are the same number. The answer is $a$ shifted by one bit, and no carry
 # travels: every position is a generate (1 + 1) or a kill (0 + 0), so bit $i$ of the sum is just
-# bit $i-1$ of $a$ and the longest carry run is 1. For an algorithm this is an easy case; for a
+# bit $i-1$ of $a$ and the longest carry chain is 1. For an algorithm this is an easy case; for a
 # model it is a striking pattern (the two halves of the input are the same) that random training
 # pairs practically never show. As a second control we add $a + \bar a$, where $\bar a$ flips
 # every bit of $a$: every position propagates, nothing generates, the sum is all ones and nothing
@@ -422,7 +444,7 @@ print(savefig(fig, "ch09_symmetric.png").name)
 # The chapter's measurements side by side, so that the discussion below can point at them:
 
 # %%
-print(f"{'family (badd)':44s} {'60 bits':>8s} {'200 bits':>9s}")
+print(f"{'family (badd, improved Neural GPU (2017))':44s} {'60 bits':>8s} {'200 bits':>9s}")
 print(f"{'random operands':44s} {baseline[60]:8.0%} {baseline[200]:9.0%}")
 print(f"{'carry chain, k = width':44s} {chain[60][60]['exact']:8.0%} {chain[200][200]['exact']:9.0%}")
 print(f"{'carry chain, worst k tested':44s} {min(v['exact'] for v in chain[60].values()):8.0%} "
@@ -431,18 +453,19 @@ print(f"{'a + a':44s} {sym[('badd', 60, 'a with itself')]:8.0%} {sym[('badd', 20
 print(f"{'a + complement of a':44s} {sym[('badd', 60, 'a with its complement')]:8.0%} "
       f"{sym[('badd', 200, 'a with its complement')]:9.0%}")
 print(f"{'density p = 0.02: exact (200 bits only)':44s} {'':>8s} {sparse['badd'][0.02]['exact']:9.0%}")
-print(f"{'density p = 0.02: right value (200 bits only)':44s} {'':>8s} {sparse['badd'][0.02]['value']:9.0%}")
-badd_price = {key: v for key, v in price.items() if key[0] == "badd"}
+print(f"{'density p = 0.02: wrong answers, by kind':44s} {'':>8s} "
+      + ", ".join(f"{sparse['badd'][0.02][kind]} {kind}" for kind in KINDS) + f" (of {SPARSE_CASES})")
+badd_price = [kind for key, kind in price.items() if key[0] == "badd"]
 print(f"0...01 + 0...01 and 0...010 + 0...010 at {PRICE_WIDTHS} bits: "
-      f"{sum(v['exact'] for v in badd_price.values())} of {len(badd_price)} exact, "
-      f"{sum(v['value'] for v in badd_price.values())} of {len(badd_price)} with the right value")
+      f"{badd_price.count('exact')} of {len(badd_price)} exact, "
+      + ", ".join(f"{badd_price.count(kind)} {kind}" for kind in KINDS))
 print(f"chapter ran in {time.time() - T0:.0f} s")
 
 # %% [markdown]
 # ## What the follow-up work found, and what fixes it
 #
-# **Random tests certify less than they seem to.** The carry-run count above shows why: a random
-# 200-bit test mostly holds carry runs shorter than the 20-bit operands of training, so a perfect
+# **Random tests certify less than they seem to.** The carry-chain count above shows why: a random
+# 200-bit test mostly holds carry chains shorter than the 20-bit operands of training, so a perfect
 # score on it says little about carries over 50 or 200 positions. Each family in this chapter is
 # a question a random test almost never asks. Compare the rows of the table with the random
 # baseline: where a family's exact rate falls below it, the model has learned something narrower
@@ -456,9 +479,9 @@ print(f"chapter ran in {time.time() - T0:.0f} s")
 # 24) and a curriculum over bases (2, then 4, then 10) learned decimal addition and multiplication
 # with length generalisation, which the original model could not, and yet a model almost perfect
 # on random 100-digit multiplication failed on $000\dots002 \times 000\dots002$. Size and
-# curricula made the task *learnable*; the failures on structured inputs remained. Our own runs of
-# their $000\dots001 + 000\dots001$ are printed above, split into wrong values and answers that
-# do not stop: a model can fail such a case without adding wrongly.
+# curricula made the task *learnable*; the failures on structured inputs remained. Our addition
+# analogue, $0\dots01 + 0\dots01$, and the binary form of their multiplication are printed above,
+# each failure sorted by kind: a model can fail such a case without adding a digit wrongly.
 #
 # **The improved architectures.** The shipped model is of the improved kind (chapter 10:
 # Freivalds & Liepins 2017, one-row image, hard and diagonal gates): its diagonal gates move
@@ -472,7 +495,7 @@ print(f"chapter ran in {time.time() - T0:.0f} s")
 # inputs is not a certificate of exact answers on long carries either.
 #
 # **What would help, and what would not.** More random test cases would not find these failures
-# any faster: the chance that a random pair holds a run of length $k$ shrinks geometrically with
+# any faster: the chance that a random pair holds a chain of length $k$ shrinks geometrically with
 # $k$. Averaging several models (the paper: averaging 5 almost always generalised on binary tasks)
 # may hide one seed's weakness if the others carry correctly, but it is measured on random inputs
 # too. What does address it is to put the structure into the data: train, or at least select
@@ -485,11 +508,13 @@ print(f"chapter ran in {time.time() - T0:.0f} s")
 # %% [markdown]
 # ## Summary
 #
-# * A random test of binary addition is blind to long carries: the longest carry run of random
-#   operands grows only like the logarithm of their width, and the printed count shows that random
-#   200-bit pairs rarely hold a run as long as the 20-bit training operands.
+# * A random test of binary addition is blind to long carries: the longest carry chain of random
+#   operands (`ngpu_lite.families.carry_chains`, the definition of chapter 6) gains about one
+#   position per doubling of their width, and the printed count shows that random 200-bit pairs
+#   rarely hold a chain as long as the 20-bit training operands.
 # * We built three structured families: carry chains $a + (2^k - a)$ of length $k$ at a fixed
-#   width, operands with a density $p$ of ones (and Price et al.'s $000\dots001 + 000\dots001$),
+#   width, operands with a density $p$ of ones (and $0\dots01 + 0\dots01$, the addition analogue
+#   of Price et al.'s $000\dots002 \times 000\dots002$),
 #   and symmetric operands $a + a$ (with $a + \bar a$, which never carries), each measured on the
 #   shipped model against random operands of the same width; the tables and figures give the exact
 #   rates, and the summary table puts them side by side.
@@ -497,9 +522,9 @@ print(f"chapter ran in {time.time() - T0:.0f} s")
 #   models and curricula over bases, which let the model learn decimal arithmetic, do not remove
 #   such failures; improved architectures (DNGPU, Shuffle-Exchange) report per-symbol rates on
 #   random inputs, which cannot show them. Testing on structured families is the check that can.
-# * Exactness needs the right digits *and* the right end: counting the answers whose value is
-#   right separately tells a wrong sum from a right sum followed by zeros where PAD belongs, the
-#   failure to watch for on operands with many leading zeros.
+# * Exactness needs the right digits *and* the right end: sorting each wrong answer by its first
+#   wrong position tells a wrong digit from an answer that stopped early (PAD inside the answer)
+#   or ran on (digits where PAD belongs), the failures to watch for on operands with many zeros.
 #
 # ## Exercises
 #
@@ -508,11 +533,11 @@ print(f"chapter ran in {time.time() - T0:.0f} s")
 #    Does the exact rate for a given $k$ depend on where the chain sits?
 # 2. In the carry-chain family, every position $1 \dots k-1$ is a propagate position. In
 #    $a = b = 2^k - 1$ every position generates: every one of the $k$ bits carries, but by
-#    `longest_carry_run` no carry travels further than 1. Is this family as easy for the model as
+#    `carry_chains` no carry travels further than 1. Is this family as easy for the model as
 #    that measure says?
-# 3. Compute the probability that a random $W$-bit pair holds a carry run of at least $k$ (by
-#    simulation with `longest_carry_run`, or exactly with a small dynamic programme over positions),
-#    and from it the number of random test cases you would need to meet one run of length 100 at
+# 3. Compute the probability that a random $W$-bit pair holds a carry chain of at least $k$ (by
+#    simulation with `carry_chains`, or exactly with a small dynamic programme over positions),
+#    and from it the number of random test cases you would need to meet one chain of length 100 at
 #    200 bits with probability 1/2.
 # 4. Fine-tune the shipped model on a mixture of random pairs, carry chains and sparse operands (use
 #    `carry_chain_pair` and `stack_examples` to build batches, and a cross-entropy over the positions
