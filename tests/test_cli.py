@@ -1,12 +1,14 @@
 """The command line: answers, and one clear line with exit status 2 on every bad input."""
 
+import json
+import random
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from ngpu_lite import NeuralGPU, save
+from ngpu_lite import NeuralGPU, decode, encode_text, evaluate, load, save
 from ngpu_lite.cli import main
 
 
@@ -19,9 +21,11 @@ def ckpt(tmp_path):
 
 
 def _error(capsys, argv):
+    """Run `argv`, expecting exit status 2, one line on stderr and nothing (no answer) on stdout."""
     rc = main(argv)
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert rc == 2
+    assert out == "", out
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
     return err
@@ -37,12 +41,14 @@ def _error(capsys, argv):
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_input_gets_one_line_and_status_2(capsys, ckpt, argv, message):
+    """Catches a traceback, an argparse usage dump, or exit status 1 for each kind of bad input."""
     if argv[0] == "predict" and "--task" in argv:
         argv = argv + ["--checkpoint", str(ckpt)]
     assert message in _error(capsys, argv)
 
 
-def test_empty_operand_in_a_file(capsys, ckpt, tmp_path):
+def test_a_file_line_missing_an_operand_stops_before_any_answer(capsys, ckpt, tmp_path):
+    """Catches answers printed for the good lines before the bad one is found."""
     f = tmp_path / "cases.txt"
     f.write_text("101 11\n101\n")
     assert "two operands" in _error(capsys, ["predict", "--task", "badd", "--checkpoint", str(ckpt),
@@ -50,6 +56,7 @@ def test_empty_operand_in_a_file(capsys, ckpt, tmp_path):
 
 
 def test_missing_corrupt_and_foreign_checkpoints(capsys, ckpt, tmp_path):
+    """Each is named in one line: catches a traceback, or a badd model answering a bmul question."""
     assert "not found" in _error(capsys, ["predict", "--task", "badd", "--checkpoint",
                                           str(tmp_path / "none.pt"), "1", "1"])
     bad = tmp_path / "bad.pt"
@@ -60,6 +67,7 @@ def test_missing_corrupt_and_foreign_checkpoints(capsys, ckpt, tmp_path):
 
 
 def test_out_folder_holding_another_run_is_not_overwritten(capsys, tmp_path):
+    """Catches a run folder of another task, or a folder of someone's files, being written over."""
     out = tmp_path / "run"
     assert main(["train", "--task", "copy", "--preset", "tiny", "--out", str(out), "--steps", "3"]) == 0
     capsys.readouterr()
@@ -74,29 +82,37 @@ def test_out_folder_holding_another_run_is_not_overwritten(capsys, tmp_path):
     assert (other / "thesis.tex").read_text() == "precious"
 
 
-def test_predict_answers_one_per_line_in_order(capsys, ckpt, tmp_path):
+def test_predict_answers_every_case_of_a_file_in_order(capsys, tmp_path):
+    """40 cases (two batches of 32) with the shipped badd model: line i is a_i + b_i, most-significant
+    digit first. Catches answers out of order, reversed digits, or a batch left out."""
+    rng = random.Random(0)
+    cases = [(rng.randrange(2 ** rng.randint(1, 10)), rng.randrange(2 ** rng.randint(1, 10)))
+             for _ in range(40)]
     f = tmp_path / "cases.txt"
-    f.write_text("1011 110\n1 1\n111 0\n")
-    assert main(["predict", "--task", "badd", "--checkpoint", str(ckpt), "--file", str(f)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3
-    assert all(set(line) <= {"0", "1"} for line in lines)
+    f.write_text("".join(f"{a:b} {b:b}\n" for a, b in cases))
+    assert main(["predict", "--task", "badd", "--file", str(f)]) == 0  # the shipped model
+    assert capsys.readouterr().out.splitlines() == [f"{a + b:b}" for a, b in cases]
 
 
 def test_module_entry_point_reports_errors_without_traceback():
+    """`python -m ngpu_lite` passes main's status to the shell: catches `main()` not in sys.exit."""
     r = subprocess.run([sys.executable, "-m", "ngpu_lite", "predict", "--task", "badd", "12", "1"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "outside base 2" in r.stderr
 
 
-def test_train_then_predict_from_that_run(capsys, tmp_path):
+def test_train_then_predict_and_evaluate_with_that_run(capsys, tmp_path):
+    """A run folder as --checkpoint means that run's model: catches the shipped model, or a fresh
+    one, answering instead, and --bits/--samples ignored."""
     out = tmp_path / "rev"
     assert main(["train", "--task", "reverse", "--preset", "tiny", "--out", str(out),
                  "--steps", "5"]) == 0
+    model, _ = load(out, "reverse")
+    capsys.readouterr()
     assert main(["predict", "--task", "reverse", "--checkpoint", str(out), "1101"]) == 0
-    answer = capsys.readouterr().out.splitlines()[-1]
-    assert set(answer) <= {"0", "1"}
+    x, _ = encode_text("reverse", "1101")
+    assert capsys.readouterr().out.strip() == decode("reverse", model.predict(torch.tensor([x]))[0])
     assert main(["evaluate", "--task", "reverse", "--checkpoint", str(out), "--bits", "3",
                  "--samples", "4", "--json"]) == 0
-    assert '"exact"' in capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out) == evaluate(model, "reverse", 3, 4, seed=0)
