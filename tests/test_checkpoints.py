@@ -10,6 +10,7 @@ from ngpu_lite.checkpoints import sha256
 
 
 def test_round_trip_keeps_weights_config_and_answers(tmp_path, tiny_model):
+    """Catches a weight or config entry lost, provenance not kept, or a manifest hash of another file."""
     path = tmp_path / "m.pt"
     manifest = save(path, tiny_model, "badd", meta={"seed": 7, "steps": 12})
     model, info = load(path, "badd")
@@ -25,14 +26,23 @@ def test_round_trip_keeps_weights_config_and_answers(tmp_path, tiny_model):
     assert on_disk["sha256"] == sha256(path)
 
 
-def test_relaxed_model_round_trips(tmp_path):
+def test_relaxed_model_round_trips_with_every_set(tmp_path):
+    """Sets made to differ come back as saved: catches a config that drops relax_sets, or one set
+    stored for all."""
+    torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8, relax_sets=3)
+    with torch.no_grad():
+        for p in model.stacked_parameters():
+            p.add_(torch.randn_like(p))
     save(tmp_path / "r.pt", model, "copy")
     loaded, _ = load(tmp_path / "r.pt")
     assert loaded.relax_sets == 3
+    for p, q in zip(model.stacked_parameters(), loaded.stacked_parameters(), strict=True):
+        assert torch.equal(p, q)
 
 
 def test_corrupt_checkpoint_is_reported(tmp_path, tiny_model):
+    """A truncated file raises CheckpointError naming it corrupt, not an unpickling traceback."""
     path = tmp_path / "m.pt"
     save(path, tiny_model, "badd")
     data = path.read_bytes()
@@ -42,6 +52,7 @@ def test_corrupt_checkpoint_is_reported(tmp_path, tiny_model):
 
 
 def test_foreign_file_is_not_a_checkpoint(tmp_path):
+    """A torch file without our format tag is refused: catches loading any dict of tensors."""
     path = tmp_path / "x.pt"
     torch.save({"weights": torch.zeros(3)}, path)
     with pytest.raises(CheckpointError, match="not an ngpu_lite checkpoint"):
@@ -49,28 +60,36 @@ def test_foreign_file_is_not_a_checkpoint(tmp_path):
 
 
 def test_checkpoint_for_another_task_is_refused(tmp_path, tiny_model):
+    """Catches a badd model silently answering bmul questions."""
     save(tmp_path / "m.pt", tiny_model, "badd")
     with pytest.raises(CheckpointError, match="trained for task 'badd'"):
         load(tmp_path / "m.pt", "bmul")
 
 
 def test_missing_checkpoint_says_how_to_make_one(tmp_path):
+    """Catches a bare FileNotFoundError instead of a message naming the train command."""
     with pytest.raises(CheckpointError, match="train"):
         load(tmp_path / "nothing.pt")
 
 
 def test_code_in_a_checkpoint_is_never_run(tmp_path):
+    """A pickle that would write a file is refused and the file never appears: catches
+    `torch.load` without `weights_only=True`."""
+    ran = tmp_path / "ran"
+
     class Evil:
         def __reduce__(self):
-            return (exec, ("raise SystemExit('ran')",))
+            return (exec, (f"open({str(ran)!r}, 'w').close()",))
 
     path = tmp_path / "evil.pt"
     torch.save({"info": {"format": "ngpu_lite-checkpoint-1"}, "x": Evil()}, path)
     with pytest.raises(CheckpointError):
         load(path)
+    assert not ran.exists()
 
 
 def test_pretrained_without_a_shipped_model_explains(monkeypatch, tmp_path):
+    """Catches a bare FileNotFoundError when the package ships no model for the task."""
     import ngpu_lite.checkpoints as ck
 
     monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path)
