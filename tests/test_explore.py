@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ngpu_lite import NeuralGPU, TaskError, decode, encode_text, explore
+from ngpu_lite import NeuralGPU, TaskError, cgru, decode, encode_text, explore
 
 
 @pytest.fixture
@@ -16,6 +16,7 @@ def model():
 
 
 def test_trace_keeps_every_step_and_layer_and_ends_at_the_models_answer(model):
+    """Catches a trace of the wrong size, a last read-out that is not `predict`'s, or a wrong sum."""
     tr = explore.trace(model, "badd", "1011", "110")
     x, y = encode_text("badd", "1011", "110")
     n = len(x)
@@ -25,18 +26,26 @@ def test_trace_keeps_every_step_and_layer_and_ends_at_the_models_answer(model):
     assert torch.equal(tr.outputs[-1], model.predict(torch.tensor([x]))[0])
 
 
-def test_trace_states_are_the_hooks_states(model):
-    seen = {}
+def test_trace_holds_each_layers_state_and_gates_after_each_step(model):
+    """Recomputed step by step with `cgru`: catches a state kept before its layer or at the wrong
+    (t, j), or u and r swapped; an int operand is written in the base (7 is "111")."""
+    tr = explore.trace(model, "badd", 7, 1, dtype=torch.float32)
     x, _ = encode_text("badd", "111", "1")
+    assert tr.x == x
     with torch.no_grad():
-        model(torch.tensor([x]), hook=lambda t, j, s, g: seen.setdefault((t, j), (s[0], g["u"][0])))
-    tr = explore.trace(model, "badd", 7, 1, dtype=torch.float32)  # ints are written in the base
-    for (t, j), (s, u) in seen.items():
-        torch.testing.assert_close(tr.s[t, j], s)
-        torch.testing.assert_close(tr.u[t, j], u)
+        s = model.embed(torch.tensor([x]))
+        for t in range(len(x)):
+            for j in range(model.config.l):
+                g = {}
+                s = cgru(s, model.gate_weight[0, j], model.gate_bias[0, j], model.cand_weight[0, j],
+                         model.cand_bias[0, j], gates=g)
+                torch.testing.assert_close(tr.s[t, j], s[0])
+                torch.testing.assert_close(tr.u[t, j], g["u"][0])
+                torch.testing.assert_close(tr.r[t, j], g["r"][0])
 
 
 def test_step_readouts_are_the_output_layer_on_each_state(model):
+    """Read-out t is the output layer on the last layer's state after step t: catches off-by-one."""
     tr = explore.trace(model, "bmul", "101", "11", dtype=torch.float32)
     t = 2
     logits = model.output(tr.s[t - 1, -1][:, 0, :].T)
@@ -47,11 +56,13 @@ def test_step_readouts_are_the_output_layer_on_each_state(model):
 @pytest.mark.parametrize("a, b, needle", [("12", "1", "outside base 2"), ("", "1", "empty"),
                                           ("1" * (explore.MAX_DIGITS + 1), "1", "at most")])
 def test_trace_refuses_bad_operands(model, a, b, needle):
+    """Catches a bad digit, an empty or an over-long operand reaching the model."""
     with pytest.raises(TaskError, match=needle):
         explore.trace(model, "badd", a, b)
 
 
 def test_counts_and_settle_steps_follow_the_correctness_table():
+    """Hand-worked table: catches a settle step that ignores a later relapse, or is off by one."""
     tr = explore.Trace("badd", x=[2, 11, 2], y=[1, 2, 0], s=torch.zeros(3, 1, 1, 1, 3),
                        u=torch.zeros(3, 1, 1, 1, 3), r=torch.zeros(3, 1, 1, 1, 3),
                        outputs=torch.tensor([[1, 2, 0], [2, 2, 0], [1, 2, 1]]))
@@ -60,19 +71,41 @@ def test_counts_and_settle_steps_follow_the_correctness_table():
     assert tr.decoded(1) == "10" and tr.answer() == "10"
 
 
-def test_views_have_one_row_per_channel_or_component(model):
+def test_views_group_rows_by_image_row_and_show_the_traced_values(model):
+    """Row g*m + c of a view is channel c of image row g: catches rows grouped by channel, or a
+    view of the wrong step, layer or gate."""
     tr = explore.trace(model, "badd", "1011", "110")
-    assert explore.view_image(tr, 1, 0, "state").shape == (2 * 8, tr.n)
-    assert explore.view_image(tr, 1, 0, "pca").shape == (2 * 2, tr.n)
+    state = explore.view_image(tr, 1, 0, "state")
     u = explore.view_image(tr, tr.steps, -1, "u")
-    assert u.min() >= 0 and u.max() <= 1
+    r = explore.view_image(tr, 2, 0, "r")
+    assert state.shape == u.shape == (2 * 8, tr.n)
+    for g in range(2):
+        for c in range(8):
+            np.testing.assert_array_equal(state[g * 8 + c], tr.s[0, 0, c, g].float().numpy())
+            np.testing.assert_array_equal(u[g * 8 + c], tr.u[-1, -1, c, g].float().numpy())
+            np.testing.assert_array_equal(r[g * 8 + c], tr.r[1, 0, c, g].float().numpy())
     for v in ("correct", "u", "r", "change"):
         assert explore.timeline(tr, v).shape == (tr.steps, tr.n)
     with pytest.raises(ValueError, match="outside"):
         explore.view_image(tr, 0)
 
 
+def test_pca_view_projects_on_the_two_directions_of_largest_spread():
+    """States spread along channel 3 (most) and 5: the view shows exactly those two channels, with
+    a positive sign. Catches the components taken in the wrong order or from the wrong axis."""
+    s = torch.zeros(1, 1, 8, 2, 4)
+    s[0, 0, 3] = torch.tensor([2.0, -2.0, 2.0, -2.0])
+    s[0, 0, 5] = torch.tensor([1.0, 1.0, -1.0, -1.0])  # orthogonal to channel 3's values
+    z = torch.zeros_like(s)
+    tr = explore.Trace("badd", x=[1] * 4, y=[1] * 4, s=s, u=z, r=z,
+                       outputs=torch.ones(1, 4, dtype=torch.long))
+    pca = explore.view_image(tr, 1, 0, "pca")
+    want = torch.stack([s[0, 0, 3, 0], s[0, 0, 5, 0], s[0, 0, 3, 1], s[0, 0, 5, 1]])
+    np.testing.assert_allclose(pca, want.numpy(), atol=1e-6)
+
+
 def test_step_figure_redraws_in_place_for_each_step_and_view(model):
+    """Catches an update that leaves the old picture, or a step marker that does not move."""
     tr = explore.trace(model, "badd", "1011", "110")
     f = explore.StepFigure(tr, t=1)
     first = f.png()
@@ -85,6 +118,8 @@ def test_step_figure_redraws_in_place_for_each_step_and_view(model):
 
 
 def test_a_200_bit_input_is_traced_and_drawn(model):
+    """The longest operand the explorer takes: catches a limit below MAX_DIGITS or a drawing
+    that fails at 401 positions."""
     a, b = explore.random_example("badd", 200, random.Random(1))
     tr = explore.trace(model, "badd", a, b)
     assert tr.steps == tr.n == 401
@@ -92,6 +127,7 @@ def test_a_200_bit_input_is_traced_and_drawn(model):
 
 
 def test_explorer_callbacks_show_the_chosen_step(model):
+    """Catches a slider or view button whose change is not drawn."""
     ex = explore.Explorer({"badd": model}, a="1011", b="110")
     n = ex.trace.n
     assert ex.step.max == n and ex.step.value == n
@@ -106,6 +142,7 @@ def test_explorer_callbacks_show_the_chosen_step(model):
 
 
 def test_explorer_shows_a_message_for_bad_input_and_keeps_the_last_trace(model):
+    """Catches a traceback in the widget, or a bad input that wipes the last good trace."""
     ex = explore.Explorer({"badd": model}, a="1011", b="110")
     before = ex.trace
     ex.b.value = "102"
@@ -117,6 +154,7 @@ def test_explorer_shows_a_message_for_bad_input_and_keeps_the_last_trace(model):
 
 
 def test_explorer_random_button_fills_operands_of_the_chosen_length(model):
+    """Catches the digits slider ignored, or a random example not traced."""
     ex = explore.Explorer({"badd": model})
     ex.digits.value = 5
     ex.random_button.click()
@@ -125,6 +163,7 @@ def test_explorer_random_button_fills_operands_of_the_chosen_length(model):
 
 
 def test_moving_the_step_slider_redraws_without_running_the_model(model):
+    """The model runs once per input: catches a redraw that reruns it for each frame."""
     calls = []
     model.register_forward_hook(lambda *_: calls.append(1))
     ex = explore.Explorer({"badd": model}, a="10110", b="111")
@@ -138,6 +177,7 @@ def test_moving_the_step_slider_redraws_without_running_the_model(model):
 
 
 def test_load_or_train_prefers_the_shipped_checkpoint_and_else_trains_once(monkeypatch, model):
+    """Catches training when a model is shipped, or training again on every call."""
     monkeypatch.setattr(explore, "pretrained", lambda task, device=None: model)
     assert explore.load_or_train("badd") == (model, "shipped checkpoint badd.pt")
 
@@ -155,6 +195,7 @@ def test_load_or_train_prefers_the_shipped_checkpoint_and_else_trains_once(monke
 
 
 def test_explorer_lists_the_shipped_tasks(monkeypatch, model):
+    """Catches a task list that is not the shipped tasks, or a task switch that is not traced."""
     monkeypatch.setattr(explore, "shipped_tasks", lambda: ["badd", "bmul"])
     monkeypatch.setattr(explore, "load_or_train", lambda task: (model, "test"))
     ex = explore.Explorer()
