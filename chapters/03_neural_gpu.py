@@ -94,8 +94,40 @@ print("s0:", tuple(s0.shape), "| same as NeuralGPU.embed; non-zero cells per col
 # $$s_{t+1} = \mathrm{CGRU}_l(\dots\mathrm{CGRU}_1(s_t)\dots), \qquad t = 0, \dots, n-1.$$
 #
 # The same weights are used at every step: the Neural GPU is a recurrent network whose "time" is
-# depth. A 3×3 kernel moves information one cell per layer, so after $n$ steps of $l = 2$ layers
-# any cell can have heard from any other cell of an $n$-long image: that is why it runs $n$ steps.
+# depth. How far does information move in one CGRU? A 3×3 convolution reaches one cell to each
+# side, and a CGRU applies two of them in a row: the gates $u, r$ are convolutions of $s$, and the
+# candidate is a convolution of $r \odot s$, so cell $k$ of the candidate hears from $r$ and $s$ at
+# $k \pm 1$, and $r$ there from $s$ at $k \pm 2$. One CGRU can move information up to two cells,
+# one step of the Neural GPU (2016), with $l = 2$ CGRUs, up to four. Check it on the model above:
+# change one cell of a random image and see which cells differ after one CGRU and after one step.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(3)
+s = torch.randn(1, model.config.m, model.config.w, 21)  # a random image, 21 cells long
+k0 = 10
+nudged = s.clone()
+nudged[0, :, 0, k0] += 1.0  # change every channel of one cell, column 0, position 10
+
+
+def reached(a: torch.Tensor, b: torch.Tensor) -> list[int]:
+    """Positions along the length at which two images differ, in any channel or column."""
+    return (a != b).any(dim=1).any(dim=1)[0].nonzero().flatten().tolist()
+
+
+with torch.no_grad():
+    layers = [[p[0, j] for p in model.stacked_parameters()] for j in range(model.config.l)]
+    a, b = s, nudged
+    for j, weights in enumerate(layers, start=1):
+        a, b = cgru(a, *weights), cgru(b, *weights)
+        where = reached(a, b)
+        print(f"after {j} CGRU{'s' if j > 1 else ''}: the change has reached positions "
+              f"{where[0]}..{where[-1]} (changed: {k0}), at most {max(k0 - where[0], where[-1] - k0)} "
+              "cells away")
+
+# %% [markdown]
+# Information spreads up to two cells per CGRU, so after $n$ steps any cell of an $n$-long image
+# can have heard from any other, with room to spare: that is why it runs $n$ steps.
 #
 # ## Read-out
 #
