@@ -19,6 +19,8 @@ from benchmarks.run import PlainNeuralGPU, main  # noqa: E402
 
 
 def test_library_gives_the_reference_loops_logits_on_the_same_weights():
+    """An independent plain loop (no masking, no fused gates, no channels-last) agrees: catches
+    a fast path that computes something else."""
     torch.manual_seed(0)
     model = NeuralGPU(w=4, m=12, l=2)
     x, _, _ = make_batch("badd", [5] * 3, random.Random(0))
@@ -28,6 +30,7 @@ def test_library_gives_the_reference_loops_logits_on_the_same_weights():
 
 
 def test_smoke_benchmark_writes_every_part(tmp_path):
+    """Catches a benchmark part dropped, renamed or failing (chapters and README read these keys)."""
     torch.set_num_threads(1)
     result = main(["--smoke", "--threads", "1", "--out", str(tmp_path), "--name", "bench"])
     saved = json.loads((tmp_path / "bench.json").read_text())
@@ -39,11 +42,12 @@ def test_smoke_benchmark_writes_every_part(tmp_path):
     assert set(saved["buckets"]["times"]) == {"1", "2"}
     assert set(saved["precision"]["runs"]) == {"fp32", "bf16"}
     assert [r["batch"] for r in saved["inference"]] == [1, 1, 2, 2]
-    assert all(r["finished"] and r["peak_extra_mb"] >= 0 for r in saved["inference"])
+    assert all(r["finished"] and "peak_extra_mb" in r for r in saved["inference"])
     assert saved["generalise"]["rows"][0]["task"] == "copy"
 
 
 def test_final_dropout_figure_draws_each_arm_and_its_2000_bit_checks(tmp_path):
+    """Catches the 2000-bit checks missing from the figure or an arm drawn without its seed."""
     import json
 
     from benchmarks import final_dropout
@@ -60,6 +64,7 @@ def test_final_dropout_figure_draws_each_arm_and_its_2000_bit_checks(tmp_path):
 
 
 def test_final_dropout_arms_that_continue_a_run_need_its_folder(tmp_path):
+    """Catches a fine-tuning arm that silently starts from scratch without --start."""
     from benchmarks import final_dropout
 
     with pytest.raises(SystemExit, match="needs --start"):
