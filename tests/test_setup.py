@@ -20,12 +20,20 @@ def _conda_deps():
 
 
 def test_environment_yml_matches_pyproject():
+    """Catches a dependency added to, or re-pinned in, one of the two files only."""
     assert _conda_deps() == _pyproject_deps()
 
 
-def test_torch_is_pinned():
-    assert "torch==2.13.0" in _pyproject_deps()
+def test_torch_is_pinned_to_the_version_the_tests_run_on():
+    """An exact pin, and the installed torch is that version: catches a loose pin, or results and
+    tests made with a torch the project does not declare."""
+    import torch
+
+    pins = [d for d in _pyproject_deps() if re.match(r"torch(?![\w-])", d)]
+    assert len(pins) == 1 and pins[0].startswith("torch=="), pins
+    assert torch.__version__.split("+")[0] == pins[0].removeprefix("torch==")
 
 
 def test_ci_calls_make_test():
+    """Catches CI running a different command than the one developers run."""
     assert "make test" in (ROOT / ".ci" / "run").read_text()
