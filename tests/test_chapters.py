@@ -18,6 +18,9 @@ ids = [p.stem for p in CHAPTERS]
 
 
 def test_every_notebook_has_its_source_and_back():
+    """Catches a chapter committed only as .py or only as .ipynb (or none found: the per-chapter
+    tests would pass on nothing)."""
+    assert CHAPTERS
     assert {p.stem for p in NOTEBOOKS} == {p.stem for p in CHAPTERS}
 
 
@@ -34,6 +37,7 @@ def test_pair_is_in_sync(source):
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=ids)
 def test_chapter_has_summary_exercises_and_a_checked_cell(source):
+    """Catches a chapter without its summary or exercises, or with no output nbval compares."""
     text = source.read_text()
     assert re.search(r"^# ## Summary", text, re.M), "no '## Summary' section"
     assert re.search(r"^# ## Exercises", text, re.M), "no '## Exercises' section"
@@ -42,6 +46,7 @@ def test_chapter_has_summary_exercises_and_a_checked_cell(source):
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=ids)
 def test_committed_notebook_holds_outputs_and_no_machine_paths(source):
+    """Catches a notebook committed unexecuted, or outputs naming the author's home or /tmp."""
     nb = json.loads(source.with_suffix(".ipynb").read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert any(c.get("outputs") for c in code), "commit the notebook with the outputs of a default run"
@@ -51,6 +56,7 @@ def test_committed_notebook_holds_outputs_and_no_machine_paths(source):
 
 
 def test_readme_lists_every_chapter():
+    """Catches a chapter added without its README entry."""
     readme = (ROOT / "README.md").read_text()
     for source in CHAPTERS:
         assert source.stem in readme, f"README does not list {source.stem}"
