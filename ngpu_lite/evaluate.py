@@ -40,7 +40,8 @@ def evaluate(
     progress: bool = False,
     stop_on_error: bool = False,
 ) -> dict:
-    """Exact and per-symbol accuracy on `samples` fresh `digits`-digit examples.
+    """Exact and per-symbol accuracy on `samples` fresh `digits`-digit examples, and where the
+    wrong symbols sit (`wrong_at`: output position, lowest first, to the number wrong there).
 
     Cases come from the evaluation stream of `seed` (`tasks.eval_stream`), which training never
     draws from.
@@ -54,6 +55,7 @@ def evaluate(
     bs = batch_size or min(samples, batch_size_for(model, length))
     dev = next(model.parameters()).device
     exact = right = total = done = 0
+    wrong_at: dict[int, int] = {}  # output position (lowest first) -> wrong symbols there
     bar = tqdm(total=samples, desc=f"{t.name} {digits} digits", disable=not progress, leave=False)
     grow = 1 if stop_on_error else bs
     while done < samples:
@@ -62,6 +64,8 @@ def evaluate(
         x, y, lengths = make_batch(t, [digits] * b, rng, target=model.config.target)
         pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
         ok, r, n = score(pred, y, lengths)
+        for pos in ((pred != y) & (torch.arange(y.shape[1])[None, :] < lengths[:, None])).nonzero()[:, 1]:
+            wrong_at[int(pos)] = wrong_at.get(int(pos), 0) + 1
         exact += int(ok.sum())
         right += r
         total += n
@@ -71,4 +75,5 @@ def evaluate(
             break
     bar.close()
     return {"task": t.name, "digits": digits, "length": length, "samples": done,
-            "exact": exact / done, "per_symbol": right / total}
+            "exact": exact / done, "per_symbol": right / total, "seed": seed,
+            "stream": "evaluation", "wrong_at": dict(sorted(wrong_at.items()))}

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from . import book
 from .checkpoints import SHIPPED_DIR, CheckpointError, pretrained
 from .model import NeuralGPU
-from .tasks import PAD, TaskError, decode, encode_text, get_task, random_operands
+from .tasks import PAD, TASKS, TaskError, decode, encode_text, get_task, random_operands
 
 MAX_DIGITS = 200  # longest operand the explorer accepts: a 401-step trace is ~190 MB in float16
 VIEWS = {"pca": "state, 2-D projection", "state": "state channels",
@@ -36,8 +36,11 @@ _TRAINED: dict[str, tuple[NeuralGPU, str]] = {}
 
 
 def shipped_tasks() -> list[str]:
-    """Tasks with a shipped checkpoint, for the explorer's task list."""
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt")) if SHIPPED_DIR.exists() else []
+    """Tasks with a shipped Neural GPU checkpoint, for the explorer's task list (the LSTM
+    baseline is not a Neural GPU: it has no mental image to show)."""
+    if not SHIPPED_DIR.exists():
+        return []
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt") if p.stem in TASKS)
 
 
 def fallback_recipe(task: str) -> dict:

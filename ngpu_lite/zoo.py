@@ -190,7 +190,8 @@ def _timed_score(model, task: str, digits: int, samples: int, progress: bool) ->
     start = time.time()
     res = evaluate(model, task, digits, samples, seed=10_000 + digits, progress=progress)
     return {"exact": res["exact"], "per_symbol": res["per_symbol"], "samples": res["samples"],
-            "length": length_for(digits), "seconds": round(time.time() - start, 1)}
+            "length": length_for(digits), "seconds": round(time.time() - start, 1),
+            "stream": f"evaluation, seed {10_000 + digits}", "wrong_at": res["wrong_at"]}
 
 
 def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGITS,
