@@ -124,22 +124,52 @@ print(f"share of batches longer than the current length: {sum(d > 5 for d in lib
 # ## 2. Dropout on the state
 #
 # At every step, before the CGRUs, each number in the mental image is zeroed with probability
-# $p$ (and the rest scaled by $1/(1-p)$). The paper tried 6%, 9% and 13.5%; its code uses
-# $p = 0.15 \cdot 8 / d$ above 8 digits, so that a long input, which runs many more steps,
-# receives about the same total amount of noise. From scratch, against the library's schedule:
+# $p$ (and the rest scaled by $1/(1-p)$). The paper tried 6%, 9% and 13.5%. The idea of a
+# schedule is that a long input, which runs many more steps, should not receive much more noise
+# in all, so the rate shrinks as the input grows. Two schedules of that kind are in play, and they
+# are *not* the same:
+#
+# * **the 2016 code** (`neural_gpu.py`, first commit of openai/neural-gpu) drops with
+#   $p = 0.15 \cdot 8 / L$ at every length, where $L$ is the padded length of the batch: its
+#   `data_utils.py` pads every batch up to the next of the bucket lengths
+#   8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 64, 128;
+# * **this library** (`ngpu_lite.train.dropout_rate`) uses the preset's `dropout` for operands of
+#   up to 8 digits and `dropout · 8 / digits` above, counting operand digits, not padded length.
+#
+# From scratch, the library's schedule against `dropout_rate` for the `paper` preset, and the 2016
+# code's rule beside it:
 
 # %%
 def dropout_from_scratch(p: float, digits: int) -> float:
-    """The reference code's rate: `p` up to 8 digits, `p * 8 / digits` beyond."""
+    """This library's schedule: `p` up to 8 digits, `p * 8 / digits` beyond."""
     return p if digits <= 8 else p * 8 / digits
 
 
+BUCKETS_2016 = (8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 64, 128)  # data_utils.py, 2016 code
+
+
+def dropout_2016(length: int) -> float:
+    """The 2016 code's rate for a batch of inputs of `length` symbols: 0.15 * 8 / padded length."""
+    padded = next((b for b in BUCKETS_2016 if b >= length), length)
+    return 0.15 * 8 / padded
+
+
 # NBVAL_CHECK_OUTPUT
+print(f"{'digits':>6s} {'length':>6s} {'library, paper preset':>22s} {'2016 code':>10s} {'ratio':>6s}")
 for d in [3, 8, 10, 20]:
-    assert abs(dropout_from_scratch(0.15, d) - dropout_rate(paper, d)) < 1e-12
-    print(f"{d:2d} digits: dropout {dropout_rate(paper, d):.3f}")
+    assert abs(dropout_from_scratch(paper.dropout, d) - dropout_rate(paper, d)) < 1e-12
+    lib, ref = dropout_rate(paper, d), dropout_2016(length_for(d))
+    print(f"{d:6d} {length_for(d):6d} {lib:22.3f} {ref:10.3f} {lib / ref:6.1f}")
+print(f"20-bit addition: the library's paper preset drops {dropout_rate(paper, 20):.3f} of the state, "
+      f"the 2016 code {dropout_2016(length_for(20)):.3f} (length {length_for(20)} padded to "
+      f"{next(b for b in BUCKETS_2016 if b >= length_for(20))})")
 
 # %% [markdown]
+# The two agree only on the shortest inputs, which fit the first bucket; from 8 digits on the
+# library's `paper` preset drops more of the state than the 2016 code did, by the ratio in the
+# last column. Keep that in mind when its results are compared with the paper's. Chapter 10
+# prints the same function for the `fast` preset.
+#
 # ## 3. Gradient noise, and the bug that switched it off
 #
 # The paper adds Gaussian noise to every gradient, with a standard deviation that decays with the
@@ -191,8 +221,9 @@ changed = sum(not torch.equal(g, b) for g, b in zip(grads, before, strict=True))
 print(f"in place:                               {changed} of {len(grads)} gradients changed")
 
 # %% [markdown]
-# So the same characters mean different things in the two libraries, and the noise the paper
-# describes was never in the released runs. `ngpu_lite.train.add_gradient_noise` adds it in place;
+# So the same characters mean different things in the two libraries: what this shows is that the
+# released *code* never applied the noise the paper describes (how the paper's own runs were made
+# we cannot see). `ngpu_lite.train.add_gradient_noise` adds it in place;
 # check that it changes every gradient by exactly the standard deviation asked for:
 
 # %%
@@ -368,11 +399,13 @@ for name, runs in list(ablation.items())[1:]:
 #   embedding, through every step, was measured to shrink as the input grows longer.
 # * The curriculum starts at short lengths, advances when the current length is learned, and
 #   mixes shorter and occasionally longer inputs into every stage.
-# * State dropout at every step (rate shrinking as $8/d$ for long inputs), gradient noise that
+# * State dropout at every step (in this library `dropout · 8/d` above 8 digits; in the 2016 code
+#   $0.15 \cdot 8/L$ with $L$ the padded batch length, a lower rate), gradient noise that
 #   fades with the step and with the error, and clipping of the global gradient norm at 1.0
 #   complete the recipe.
 # * The released code's `for grad in grads: grad += noise` rebinds a name and never changes the
-#   gradients; in PyTorch the in-place form works, and `ngpu_lite` applies the noise for real.
+#   gradients, so the released code never applied the noise; in PyTorch the in-place form works,
+#   and `ngpu_lite` applies the noise for real.
 # * The ablation measured each trick on reverse with a tiny model; with few seeds, only
 #   differences larger than the seed-to-seed spread mean anything.
 #
@@ -387,5 +420,6 @@ for name, runs in list(ablation.items())[1:]:
 # 4. Replace clipping by the global norm with clipping of every gradient entry to $[-0.01, 0.01]$
 #    (`torch.nn.utils.clip_grad_value_`) inside a copy of the training step. How does it change
 #    the direction of the update?
-# 5. The dropout rate shrinks as $8/d$ above 8 digits. Work out the expected number of zeroed
-#    state entries over a whole forward pass as a function of $d$ and explain the choice.
+# 5. The library's dropout rate shrinks as $8/d$ above 8 digits. Work out the expected number of
+#    zeroed state entries over a whole forward pass as a function of $d$ and explain the choice.
+#    Do the same for the 2016 code's $0.15 \cdot 8 / L$: what do the bucket lengths change?
