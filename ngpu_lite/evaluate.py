@@ -54,6 +54,7 @@ def evaluate(
     length = length_for(digits)
     bs = batch_size or min(samples, batch_size_for(model, length))
     dev = next(model.parameters()).device
+    target = getattr(getattr(model, "config", None), "target", "pad")  # baselines: the paper's
     exact = right = total = done = 0
     wrong_at: dict[int, int] = {}  # output position (lowest first) -> wrong symbols there
     bar = tqdm(total=samples, desc=f"{t.name} {digits} digits", disable=not progress, leave=False)
@@ -61,7 +62,7 @@ def evaluate(
     while done < samples:
         b = min(bs, grow, samples - done)
         grow *= 2
-        x, y, lengths = make_batch(t, [digits] * b, rng, target=model.config.target)
+        x, y, lengths = make_batch(t, [digits] * b, rng, target=target)
         pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
         ok, r, n = score(pred, y, lengths)
         for pos in ((pred != y) & (torch.arange(y.shape[1])[None, :] < lengths[:, None])).nonzero()[:, 1]:

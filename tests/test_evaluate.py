@@ -1,6 +1,5 @@
 """Evaluation: exact and per-symbol rates, and where the wrong symbols sit."""
 
-import torch
 
 from ngpu_lite import NeuralGPU, evaluate
 
@@ -29,4 +28,3 @@ def test_a_perfect_copier_is_exact_with_nothing_wrong():
     res = evaluate(Copies(w=1, m=4, l=1), "copy", 5, samples=8, seed=1)
     assert (res["exact"], res["per_symbol"], res["wrong_at"]) == (1.0, 1.0, {})
     assert res["stream"] == "evaluation" and res["seed"] == 1
-    torch.manual_seed(0)

@@ -103,15 +103,17 @@ for _ in range(20):
 # ## 2. Measure length generalisation (3 points)
 #
 # Return the share of `samples` fresh random `digits`-bit additions that the model answers with
-# every output symbol right (the paper's measure). Draw them with
-# `ngpu_lite.make_batch(TASK, [digits] * samples, random.Random(seed))`, which returns
-# `(x, y, lengths)`; positions at or beyond an example's length do not count.
+# every output symbol right (the paper's measure). Draw them from the evaluation stream, which
+# training never draws from: `ngpu_lite.make_batch(TASK, [digits] * samples,
+# ngpu_lite.tasks.eval_stream(seed))`, which returns `(x, y, lengths)`; positions at or beyond
+# an example's length do not count.
 
 # %% nbgrader={"grade": false, "grade_id": "exact_accuracy", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def exact_accuracy(model, digits, samples=64, seed=0):
     """Share of `samples` random `digits`-bit additions answered exactly."""
     ### BEGIN SOLUTION
-    x, y, lengths = ngpu_lite.make_batch(TASK, [digits] * samples, random.Random(seed))
+    x, y, lengths = ngpu_lite.make_batch(TASK, [digits] * samples,
+                                         ngpu_lite.tasks.eval_stream(seed))
     pred = model.predict(x, lengths)
     inside = torch.arange(x.shape[1])[None, :] < lengths[:, None]
     return float(((pred == y) | ~inside).all(dim=1).float().mean())
@@ -124,9 +126,12 @@ ref = ngpu_lite.evaluate(model, TASK, 6, 64, seed=1)["exact"]
 print(f"6 bits: yours {mine:.3f}, ngpu_lite.evaluate {ref:.3f}")
 assert abs(mine - ref) < 1e-9
 ### BEGIN HIDDEN TESTS
-for digits, samples, seed in [(2, 50, 3), (10, 40, 4), (16, 24, 5)]:
-    mine = exact_accuracy(model, digits, samples, seed)
-    ref = ngpu_lite.evaluate(model, TASK, digits, samples, seed)["exact"]
+# a model right on only some cases too, so that a constant answer cannot pass
+half_trained = ngpu_lite.train(TASK, "tiny", seed=0, steps=60, progress=False).model.cpu()
+for m, digits, samples, seed in [(model, 2, 50, 3), (model, 10, 40, 4), (model, 16, 24, 5),
+                                 (half_trained, 2, 64, 6), (half_trained, 3, 64, 7)]:
+    mine = exact_accuracy(m, digits, samples, seed)
+    ref = ngpu_lite.evaluate(m, TASK, digits, samples, seed)["exact"]
     print(f"{digits} bits: yours {mine:.3f}, ngpu_lite.evaluate {ref:.3f}")
     assert abs(mine - ref) < 1e-9
 ### END HIDDEN TESTS
