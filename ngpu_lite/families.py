@@ -20,7 +20,14 @@ up, three chains of length 1, although positions 1, 2 and 3 all receive a carry.
 
 from __future__ import annotations
 
-__all__ = ["carry_chains"]
+import random
+from collections.abc import Callable
+
+import torch
+
+from .tasks import TaskError, encode, eval_stream, get_task, stack_examples, to_digits
+
+__all__ = ["MUL_FAMILIES", "carry_chains", "evaluate_cases", "family_cases"]
 
 
 def carry_chains(a: int, b: int) -> list[int]:
@@ -54,3 +61,70 @@ def carry_chains(a: int, b: int) -> list[int]:
     if run:  # the last carry lands just above the top bit of both numbers
         chains.append(run)
     return chains
+
+
+# --- structured operands of binary multiplication -------------------------------------------------
+# Each generator draws one member `(a, b)` of a family of `digits`-bit multiplications with `rng`;
+# operands are written at the full width of `digits` bits, leading zeros included.
+
+def _few_bits(digits: int, rng: random.Random, bits: int = 3) -> int:
+    return sum(1 << i for i in rng.sample(range(digits), min(bits, digits)))
+
+
+def _run_of_ones(digits: int, rng: random.Random) -> int:
+    return (1 << rng.randint(1, digits)) - 1
+
+
+def _short(digits: int, rng: random.Random) -> int:
+    return rng.getrandbits(rng.randint(1, max(1, digits // 4))) or 1
+
+
+MUL_FAMILIES: dict[str, Callable[[int, random.Random], tuple[int, int]]] = {
+    "random": lambda d, rng: (rng.getrandbits(d), rng.getrandbits(d)),
+    "few set bits": lambda d, rng: (_few_bits(d, rng), _few_bits(d, rng)),
+    "square a·a": lambda d, rng: (lambda a: (a, a))(rng.getrandbits(d)),
+    "runs of ones": lambda d, rng: (_run_of_ones(d, rng), _run_of_ones(d, rng)),
+    "powers of two": lambda d, rng: (1 << rng.randrange(d), 1 << rng.randrange(d)),
+    "leading zeros": lambda d, rng: (_short(d, rng), _short(d, rng)),
+}
+"""Families of `bmul` inputs: `random` for reference; `few set bits` (three ones in each
+operand); `square a·a`; `runs of ones` (`2^i − 1` times `2^j − 1`); `powers of two`;
+`leading zeros` (operands of at most a quarter of the width, the rest zeros, as Price et al.'s
+`000…002 × 000…002`)."""
+
+
+def family_cases(task: str, family: str, digits: int, samples: int, seed: int = 0
+                 ) -> list[tuple[int, int]]:
+    """`samples` members of `family` at `digits` bits, from the families' own random stream
+    (`tasks.eval_stream(seed, "families")`), which training never draws from."""
+    if get_task(task).name != "bmul":
+        raise TaskError(f"no families for task {task!r} yet; bmul has {', '.join(MUL_FAMILIES)}")
+    if family not in MUL_FAMILIES:
+        raise TaskError(f"unknown family {family!r}; choose one of: {', '.join(MUL_FAMILIES)}")
+    rng = eval_stream(seed, f"families {task} {family} {digits}")
+    return [MUL_FAMILIES[family](digits, rng) for _ in range(samples)]
+
+
+@torch.no_grad()
+def evaluate_cases(model, task: str, pairs: list[tuple[int, int]], digits: int,
+                   batch_size: int = 32) -> dict:
+    """Exact share, per-symbol share and the wrong cases of `model` on the operand pairs given,
+    each written at `digits` bits (leading zeros included)."""
+    t = get_task(task)
+    target = model.config.target
+    dev = next(model.parameters()).device
+    exact, right, total, wrong = 0, 0, 0, []
+    for i in range(0, len(pairs), batch_size):
+        chunk = pairs[i : i + batch_size]
+        enc = [encode(t, to_digits(a, t.base, digits), to_digits(b, t.base, digits), target=target)
+               for a, b in chunk]
+        x, y, lengths = stack_examples(enc)
+        pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
+        inside = torch.arange(x.shape[1])[None, :] < lengths[:, None]
+        ok = ((pred == y) | ~inside).all(1)
+        exact += int(ok.sum())
+        right += int(((pred == y) & inside).sum())
+        total += int(inside.sum())
+        wrong += [pair for pair, good in zip(chunk, ok.tolist(), strict=True) if not good]
+    return {"samples": len(pairs), "exact": exact / max(1, len(pairs)),
+            "per_symbol": right / max(1, total), "wrong": wrong}

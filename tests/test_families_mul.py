@@ -1,0 +1,66 @@
+"""Structured multiplications: each family is what its name says, drawn from its own stream."""
+
+import pytest
+import torch
+
+from ngpu_lite import NeuralGPU
+from ngpu_lite.families import MUL_FAMILIES, evaluate_cases, family_cases
+from ngpu_lite.tasks import TaskError, eval_stream, random_operands, to_digits
+
+
+def test_each_family_has_its_shape_at_full_width():
+    d = 40
+    few = family_cases("bmul", "few set bits", d, 50)
+    assert all(a.bit_count() == b.bit_count() == 3 for a, b in few)
+    assert all(a == b for a, b in family_cases("bmul", "square a·a", d, 20))
+    ones = family_cases("bmul", "runs of ones", d, 50)
+    assert all((a + 1) & a == 0 and (b + 1) & b == 0 for a, b in ones)
+    powers = family_cases("bmul", "powers of two", d, 50)
+    assert all(a.bit_count() == b.bit_count() == 1 for a, b in powers)
+    short = family_cases("bmul", "leading zeros", d, 50)
+    assert all(0 < a < 2 ** (d // 4 + 1) and 0 < b < 2 ** (d // 4 + 1) for a, b in short)
+    for name in MUL_FAMILIES:  # nothing wider than the width it is written at
+        assert all(a < 2**d and b < 2**d for a, b in family_cases("bmul", name, d, 30))
+        assert len(set(family_cases("bmul", name, d, 32))) >= 8, name  # a family, not one case
+
+
+def test_family_stream_is_seeded_and_not_the_evaluation_stream():
+    assert family_cases("bmul", "random", 20, 5, seed=3) == family_cases("bmul", "random", 20, 5, 3)
+    rng = eval_stream(3)
+    plain = []
+    for _ in range(5):
+        a, b = random_operands("bmul", 20, rng)
+        plain.append((int("".join(map(str, reversed(a))), 2), int("".join(map(str, reversed(b))), 2)))
+    assert family_cases("bmul", "random", 20, 5, seed=3) != plain
+
+
+class Multiplies(NeuralGPU):
+    """A stand-in that writes the exact product (zeros format), wrong when `a` is a power of two."""
+
+    def predict(self, x, lengths=None):
+        out = torch.zeros_like(x)
+        for i, row in enumerate(x.tolist()):
+            k = row.index(12)
+            a = int("".join(str(s - 1) for s in reversed(row[:k])), 2)
+            b = int("".join(str(s - 1) for s in reversed(row[k + 1 : len(row)])), 2)
+            digits = to_digits(a * b, 2, len(row))
+            out[i] = torch.tensor([d + 1 for d in digits])
+            if a.bit_count() == 1:
+                out[i, 0] = 3 - out[i, 0]  # flip the lowest bit
+        return out
+
+
+def test_evaluate_cases_counts_exact_answers_and_keeps_the_wrong_cases():
+    model = Multiplies(w=1, m=4, l=1, target="zeros")
+    assert evaluate_cases(model, "bmul", family_cases("bmul", "square a·a", 12, 16, 1), 12)[
+        "exact"] == pytest.approx(sum(a.bit_count() != 1 for a, _ in family_cases(
+            "bmul", "square a·a", 12, 16, 1)) / 16)
+    res = evaluate_cases(model, "bmul", [(4, 3), (5, 3), (2, 2)], 6)
+    assert res["exact"] == pytest.approx(1 / 3) and res["wrong"] == [(4, 3), (2, 2)]
+
+
+def test_unknown_family_or_task_is_one_clear_error():
+    with pytest.raises(TaskError, match="unknown family"):
+        family_cases("bmul", "primes", 8, 4)
+    with pytest.raises(TaskError, match="no families"):
+        family_cases("copy", "random", 8, 4)
