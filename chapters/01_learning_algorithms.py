@@ -75,15 +75,18 @@ print("decoded answer", decode("badd", y), "  check with Python:", f"{int(a, 2) 
 # (17) lowest digit first, followed by PAD.
 #
 # The paper's tasks, each shown on one random example of "3 bits" (input length `2·3 + 1 = 7`;
-# the one-operand tasks use strings of the same length, so that "20 bits" means length 41 for
-# every task):
+# the one-operand tasks use strings of the same length, except `duplicate`, whose input of `d`
+# symbols is written twice, so its sequences have length `2d`). The last column gives each task's
+# sequence length at "20 bits", the paper's training limit:
 
 # %%
 rng = random.Random(0)
 for name, task in TASKS.items():
     xb, yb, lengths = make_batch(name, [3], rng)
+    at20 = make_batch(name, [20], random.Random(0))[0].shape[1]
     print(f"{name:9s} {task.doc:42s} in {xb[0].tolist()}")
     print(f"{'':9s} {'':42s} out {yb[0].tolist()}  -> {decode(name, yb[0])}")
+    print(f"{'':9s} {'':42s} length at 20 bits: {at20}")
 
 # %% [markdown]
 # The binary tasks are the paper's; decimal `add` and `mul` come from its follow-up (Price et al.
@@ -198,9 +201,11 @@ else:
     print(f"{trained_steps} steps in {time.time() - start:.0f} s; the curriculum reached {reached} bits")
 
 # %% [markdown]
-# Now the measurement that matters: the share of *exactly* right answers on fresh random
-# additions at many lengths, inside and beyond the lengths the curriculum reached (none of these
-# inputs was seen in training: they come from another seed).
+# Now the measurement that matters: the share of *exactly* right answers on random additions at
+# many lengths, inside and beyond the lengths the curriculum reached. The test inputs come from
+# an evaluation stream separate from training's random stream, so they are drawn independently of
+# the training data; that does not make them unseen. Whether a test input also occurred in training depends
+# on how many inputs of its width exist, which the cell after the table counts.
 
 # %%
 bits = [2, 4, 6, 8, 10, 12, 15, 20, 25, 30, 40]
@@ -218,6 +223,39 @@ print(f"\ncurriculum reached {reached} bits; at least 90% exact up to "
       f"{min(gone) if gone else 'no tested length'} bits on"
       + (f", where {results[bits.index(min(gone))]['per_symbol']:.0%} of symbols are still right"
          if gone else ""))
+
+# %% [markdown]
+# How many of these test inputs can training have seen? At `d` bits there are $4^d$ operand
+# pairs. The shipped run drew batches of 64 for the number of steps printed above, a width from
+# 1 bit up to the curriculum's current length each step, and half the time that length itself;
+# its curriculum started at 4 bits, so every width up to 4 was drawn with probability at least
+# $1/2 \cdot 1/20$ at every step. That gives a floor on how many training inputs had 2 or 4 bits,
+# and the total number of inputs drawn gives a ceiling for every width:
+
+# %%
+train_batch = info["recipe"]["batch"] if shipped.exists() and not RETRAIN else 32
+drawn = trained_steps * train_batch  # every training input, of all widths
+print(f"training drew {drawn:,} inputs in all ({trained_steps:,} steps of {train_batch})")
+print(f"{'bits':>4s} {'operand pairs':>14s} {'share of them seen in training (expected)':>42s}")
+for d in bits:
+    space = 4**d
+    floor = trained_steps * train_batch / (2 * 20) if d <= 4 else 0  # inputs of exactly d bits
+    seen_lo = 1 - (1 - 1 / space) ** floor  # expected share of pairs met at least once
+    seen_hi = min(1.0, drawn / space)
+    if d > 20:
+        span = "none: longer than any training input"
+    elif floor:
+        span = f"at least {seen_lo:.1%}"
+    else:
+        span = f"at most {seen_hi:.2g}" if seen_hi < 1 else "not bounded by this count"
+    print(f"{d:4d} {space:14.3g} {span:>42s}")
+
+# %% [markdown]
+# So the rows of 2 and 4 bits test inputs that training (almost surely) saw, many times: there
+# they measure fitting, not generalisation (and with 16 or 256 pairs, the test repeats them).
+# From 15 to 20 bits the ceiling shows that at most a tiny share of the test inputs can have
+# occurred in training. In between, overlap is possible: the printed ceiling is all this count
+# can say. Beyond 20 bits, the longest training width, no test input can have been seen.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
