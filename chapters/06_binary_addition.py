@@ -29,16 +29,19 @@
 
 # %%
 import json
+import math
 import random
+import statistics
 import time
 
 import matplotlib.pyplot as plt
 import torch
 
-from ngpu_lite import decode, encode, encode_text, evaluate, length_for, pretrained, train
+from ngpu_lite import checkpoints, decode, encode, encode_text, evaluate, pretrained, train
 from ngpu_lite.baselines import LSTMBaseline, evaluate_baseline, load_baseline, train_baseline
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.checkpoints import SHIPPED_DIR
+from ngpu_lite.families import carry_chains
 from ngpu_lite.tasks import from_digits, random_operands, stack_examples
 from ngpu_lite.zoo import FIGURES_DIR, PAPER, ROOT, describe_recipe, describe_shipped, train_recipe
 from ngpu_lite.zoo import SAMPLES as TABLE_SAMPLES
@@ -55,7 +58,7 @@ seed_everything(0)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for name, label in (("badd", "Neural GPU"), ("lstm-badd", "LSTM + attention")):
+for name, label in (("badd", "Neural GPU (2016)"), ("lstm-badd", "LSTM + attention")):
     print(f"{label:17s}", "   ".join(f"{d} bits: {v}%" for d, v in PAPER[name].items()))
 
 # %% [markdown]
@@ -77,31 +80,58 @@ print("decoded answer", decode("badd", y), "=", int(decode("badd", y), 2),
 # %% [markdown]
 # Bit $k$ of the sum is $a_k \oplus b_k \oplus c_k$, where the carry $c_k$ into position $k$
 # comes from below. So an answer bit depends on the two input bits at its position and on
-# whatever carry arrives, and a carry can travel: adding 1 to $0111\ldots1$ flips every bit. A
-# Neural GPU moves information at most one cell per step with its $3$-wide kernels, and it runs
-# as many steps as the input is long, so it has time to carry across the whole number. How long
-# are the carry chains in the test cases? The carries are the bits where $a + b$ differs from
-# $a \oplus b$: $c = (a + b) \oplus a \oplus b$. The longest run of consecutive carries, over
-# random operand pairs (fixed seed):
+# whatever carry arrives, and a carry can travel: adding 1 to $0111\ldots1$ flips every bit.
+#
+# How far does a carry travel? Call position $i$ a *generate* if both operand bits are 1 (a carry
+# is born there, whatever comes in), a *propagate* if exactly one is 1 (an incoming carry passes
+# on), and a *kill* if both are 0 (an incoming carry stops). A carry born at a generate position
+# crosses the propagates directly above it and lands on the next position. Its *carry chain* is
+# the set of positions it reaches; the chain's length is the number of sum bits that this one
+# carry decides. `ngpu_lite.families.carry_chains(a, b)` returns the lengths of all chains of
+# $a + b$, lowest first; chapter 9 uses the same function. Every position that receives a carry
+# (a one in $(a + b) \oplus a \oplus b$) lies in exactly one chain, but neighbouring chains can
+# touch: in $0111 + 0111$ three carries each move one position.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def longest_carry_chain(a: int, b: int) -> int:
-    """Longest run of consecutive positions that receive a carry when adding a and b."""
+for a, b in ((7, 1), (5, 5), (7, 7), (5, 10)):
     carries = (a + b) ^ a ^ b
-    return max(len(run) for run in f"{carries:b}".split("0"))
-
-
-rng = random.Random(6)
-for bits in (20, 200, 2000):
-    chains = [longest_carry_chain(rng.getrandbits(bits), rng.getrandbits(bits)) for _ in range(200)]
-    print(f"{bits:5d}-bit operands: longest carry chain, over 200 random pairs: mean "
-          f"{sum(chains) / len(chains):5.1f}, max {max(chains):3d}  (input length {length_for(bits)})")
+    into = [i for i in range(carries.bit_length()) if carries >> i & 1]
+    print(f"{a:04b} + {b:04b} = {a + b:05b}: carries into positions {into}, chains {carry_chains(a, b)}")
 
 # %% [markdown]
-# Random operands rarely carry far: the longest chain grows only like $\log_2$ of the length, so a
-# random 2000-bit test checks thousands of local additions and carries over at most the few dozen
-# positions printed above, never a carry across the whole number. Chapter 9 builds the hard cases on purpose.
+# How long are the chains in random test cases? Over random operand pairs (fixed seed) at widths
+# from the training width up to ten times the longest test, the mean chain length, and the mean
+# and largest *longest* chain of a pair:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rng = random.Random(6)
+longest_mean = {}
+print(f"{'bits':>6s} {'pairs':>6s} {'mean chain':>11s} {'mean longest':>13s} {'largest longest':>16s}")
+for bits, pairs in ((20, 2000), (200, 1000), (2000, 200), (20000, 40)):
+    chains = [carry_chains(rng.getrandbits(bits), rng.getrandbits(bits)) for _ in range(pairs)]
+    longest = [max(c, default=0) for c in chains]
+    longest_mean[bits] = statistics.mean(longest)
+    print(f"{bits:6d} {pairs:6d} {statistics.mean(x for c in chains for x in c):11.2f} "
+          f"{longest_mean[bits]:13.2f} {max(longest):16d}")
+per_tenfold = [longest_mean[10 * d] - longest_mean[d] for d in (20, 200, 2000)]
+per_doubling = (longest_mean[20000] - longest_mean[20]) / math.log2(20000 / 20)
+print("mean longest chain, gain per tenfold width:", ", ".join(f"+{g:.1f}" for g in per_tenfold),
+      f"| per doubling from 20 to 20000 bits: +{per_doubling:.2f} (log2 growth would be +1)")
+
+# %% [markdown]
+# Random operands rarely carry far. The mean chain barely changes with the width; the longest
+# chain of a pair gains a similar amount with every tenfold width, about one position per doubling
+# (the last line): it grows like $\log_2$ of the width. So a random 2000-bit test checks
+# thousands of local additions, and its carries cross no more positions than the largest longest
+# chain printed above, never the whole number. Chapter 9 builds the hard cases on purpose.
+#
+# The model has time to carry across the whole number. Each CGRU applies two convolutions in a
+# row, the gates on $s$ and then the candidate on $r \odot s$, each reaching one cell to either
+# side, so one CGRU can move information up to two cells (chapter 3 shows it on a perturbed
+# cell). The improved Neural GPU (2017) trained in this chapter has one CGRU per step, the Neural
+# GPU (2016) two, and both run as many steps as the input is long.
 #
 # ## Training on at most 20 bits
 #
@@ -110,9 +140,10 @@ for bits in (20, 200, 2000):
 # the current length falls below 15%, up to 20 bits; a quarter of the batches mix in a length
 # drawn up to 20 bits. A couple of minutes on a CPU is a demonstration of learning on the way,
 # not the full recipe. Set `RETRAIN = True` to run the full recipe of the shipped model instead
-# (`ngpu_lite.zoo.RECIPES["badd"]`: tens of minutes on a CPU, stopped early once 64 fresh 200-bit
-# sums come out exact; it writes a checkpoint to `runs/ch06-badd` every 100 steps, and rerunning
-# the cell resumes). The rest of the chapter then tests your model instead of the shipped one.
+# (`ngpu_lite.zoo.RECIPES["badd"]`, printed by the cell below: its time cap, and the check on fresh
+# long sums that stops it early; it writes a checkpoint to `runs/ch06-badd` every 100 steps, and
+# rerunning the cell resumes). The rest of the chapter then tests your model instead of the
+# shipped one.
 
 # %%
 RETRAIN = False
@@ -174,8 +205,8 @@ print(savefig(fig, "ch06_training.png").name)
 # The shipped `badd` checkpoint was trained with the full recipe printed above. Its manifest says
 # how it was trained; then we test it on fresh random sums at 20, 200 and 2000 bits. A 2000-bit
 # sum is an input of length 4001: the model runs 4001 steps over an image 4001 cells long, so the
-# work grows as the square of the length and one such sum takes tens of seconds on a CPU. That is
-# why only a few are tested live here.
+# work grows as the square of the length (the time per case is printed below). That is why only a
+# few are tested live here.
 
 # %%
 if RETRAIN:
@@ -189,14 +220,15 @@ else:
     print("no shipped badd checkpoint in this copy of the book (build it with "
           "'python -m ngpu_lite.zoo build --tasks badd'); testing the demo model instead")
 dev = next(model.parameters()).device
-print(f"model: {sum(p.numel() for p in model.parameters()):,} parameters, config {model.config_dict()}")
+MODEL = "improved Neural GPU (2017)" if model.config.diagonal else "Neural GPU (2016)"
+print(f"{MODEL}: {sum(p.numel() for p in model.parameters()):,} parameters, config {model.config_dict()}")
 
 # %%
 tested = {}
 for d, n in ((20, pick(64, 256)), (200, pick(8, 64))):
     t0 = time.time()
     tested[d] = evaluate(model, "badd", d, n, seed=7_000 + d)
-    print(f"{d:4d} bits: exact {tested[d]['exact']:6.1%} of {tested[d]['samples']} fresh cases "
+    print(f"{MODEL}, {d:4d} bits: exact {tested[d]['exact']:6.1%} of {tested[d]['samples']} fresh cases "
           f"(per symbol {tested[d]['per_symbol']:.2%}; {time.time() - t0:.0f} s)")
 
 # %% [markdown]
@@ -229,14 +261,15 @@ for i in range(cases):
         print(f"every bit matches: {got == want} ({wrong_bits} of {width} bits differ)\n")
 seconds = time.time() - t0
 tested[2000] = {"exact": right / cases, "samples": cases}
-print(f"2000 bits: exact {right / cases:.1%} of {cases} fresh cases ({seconds / cases:.0f} s per case)")
+print(f"{MODEL}, 2000 bits: exact {right / cases:.1%} of {cases} fresh cases "
+      f"({seconds / cases:.0f} s per case on {checkpoints.hardware()})")
 
 # %% [markdown]
 # A handful of 2000-bit cases cannot pin down a rate; they show whether the model adds numbers a
-# hundred times longer than any it was trained on. Fitting 20-bit addition is not enough for
-# that: an earlier model of this book, trained without the recipe's final dropout (chapter 10),
-# was exact on every 200-bit sum we tried and on none at 2000 bits, where small errors in its
-# state piled up over 4000 steps. The book's results table measures the shipped models on many
+# hundred times longer than any it was trained on, and what one case costs on this machine (the
+# last line). Fitting 20-bit addition is not enough for that: chapter 10 prints the stored
+# measurement of an earlier model, trained without the recipe's final dropout, that was exact on
+# 200-bit sums and not on 2000-bit ones. The book's results table measures the shipped models on many
 # more cases with `make results` (`python -m ngpu_lite.zoo results`) and stores them in
 # `figures/results.json`.
 # When that file is present, here is its row for addition, with the number of test cases behind
@@ -248,13 +281,13 @@ if results_path.exists():
     table = json.loads(results_path.read_text())
     print(f"measured by '{table.get('command', 'make results')}' on {table.get('hardware', '?')}, "
           f"{table.get('started', '?')}")
-    for name, label in (("badd", "Neural GPU"), ("lstm-badd", "LSTM + attention")):
+    for name, label in (("badd", "improved Neural GPU (2017)"), ("lstm-badd", "LSTM + attention")):
         row = table.get("rows", {}).get(name)
         if row is None:
-            print(f"{label:17s} not in the table")
+            print(f"{label:26s} not in the table")
             continue
         paper = table.get("paper", {}).get(name, {})
-        print(f"{label:17s}", " | ".join(
+        print(f"{label:26s}", " | ".join(
             f"{d} bits: {100 * r['exact']:.1f}% of {r['samples']}"
             + (f" (paper {paper[d]}%)" if d in paper else "") for d, r in row.items()))
 else:
@@ -290,13 +323,13 @@ else:
 # %%
 BITS = [10, 20, 40, 100, 200]
 CASES = pick(8, 32)
-curves = {"Neural GPU": [], lstm_label: []}
+curves = {MODEL: [], lstm_label: []}
 for d in BITS:
     ngpu = evaluate(model, "badd", d, CASES, seed=9_000 + d)
     base = evaluate_baseline(lstm, "badd", d, CASES, seed=9_000 + d)  # the same cases
-    curves["Neural GPU"].append(ngpu)
+    curves[MODEL].append(ngpu)
     curves[lstm_label].append(base)
-    print(f"{d:4d} bits: Neural GPU exact {ngpu['exact']:6.1%} (per symbol {ngpu['per_symbol']:6.1%}) | "
+    print(f"{d:4d} bits: {MODEL} exact {ngpu['exact']:6.1%} (per symbol {ngpu['per_symbol']:6.1%}) | "
           f"LSTM exact {base['exact']:6.1%} (per symbol {base['per_symbol']:6.1%})   [{CASES} cases]")
 
 # %%
@@ -308,7 +341,7 @@ for i, (label, res) in enumerate(curves.items()):
 for i, name in enumerate(("badd", "lstm-badd")):
     ds = [int(d) for d in PAPER[name] if int(d) <= max(BITS)]
     ax.plot(ds, [PAPER[name][d] / 100 for d in ds], "x", ms=9, color=f"C{i}",
-            label=f"paper, {'Neural GPU' if i == 0 else 'LSTM + attention'}")
+            label=f"paper, {'Neural GPU (2016)' if i == 0 else 'LSTM + attention'}")
 ax.axvline(20, color="k", lw=0.8, ls="--")
 ax.text(21, 0.5, "longest\ntraining\noperands", fontsize=7)
 ax.set_xscale("log")
@@ -337,8 +370,9 @@ print(savefig(fig, "ch06_length.png").name)
 # ## Summary
 #
 # * Addition is local: answer bit $k$ needs the two input bits at $k$ and the carry from below.
-#   On random operands the longest carry chain grows only like the logarithm of the length, as
-#   measured above, so random long tests are mostly many short additions.
+#   On random operands the longest carry chain (`ngpu_lite.families.carry_chains`) gained about
+#   one position per doubling of the width in the measurement above, so random long tests are
+#   mostly many short additions.
 # * A couple of minutes of the `fast` recipe on a CPU takes the curriculum part of the way up to
 #   20 bits; the printed exact rates show how far that run got.
 # * The shipped model, trained on operands of at most 20 bits, was tested on fresh 20-, 200- and
