@@ -516,8 +516,8 @@ else:
 # 2000-bit test once the dropout had climbed to the value printed on its line. The third was slow
 # before the final dropout could help: its curriculum reached 20 digits much later than the
 # others' (the last line), and although its dropout then climbed as far, the first 200-bit case of
-# every one of its checks was wrong until its 15 minutes were up. The median, the middle seed, is the one a reader should expect; the slow seed is what
-# "run it again with another seed" is for.
+# every one of its checks was wrong until its 15 minutes were up. The median, the middle seed, is
+# the one a reader should expect; the slow seed is what "run it again with another seed" is for.
 
 # %% [markdown]
 # ## Summary
