@@ -51,6 +51,13 @@ class Config:
     # input's full length, as DNGPU trains multiplication)
 
 
+def model_name(config: Config | dict) -> str:
+    """"Neural GPU (2016)" for the paper's architecture, "improved Neural GPU (2017)" for
+    Freivalds & Liepins's (hard units or diagonal gates): the name every result is shown under."""
+    c = config if isinstance(config, dict) else asdict(config)
+    return "improved Neural GPU (2017)" if c.get("hard") or c.get("diagonal") else "Neural GPU (2016)"
+
+
 class NeuralGPU(nn.Module):
     """`NeuralGPU(w=4, m=24, l=2, kernel=3, relax_sets=r)`: the paper's model."""
 

@@ -24,6 +24,7 @@ import torch
 
 from . import checkpoints
 from .evaluate import evaluate
+from .model import model_name
 from .tasks import get_task, length_for
 from .train import train
 
@@ -201,11 +202,13 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
     samples = {**SAMPLES, **(samples or {})}
     shipped = sorted(p.stem for p in checkpoints.SHIPPED_DIR.glob("*.pt"))
     rows: dict[str, dict] = {}
+    models: dict[str, str] = {}  # which architecture each row measured
     for name in tasks or shipped:
         if name.startswith("lstm-"):
             continue
         model = checkpoints.pretrained(name, device="cpu")
         rows[name] = {str(d): _timed_score(model, name, d, samples[d], progress) for d in digits}
+        models[name] = model_name(model.config)
         if progress:
             print(name, {d: f"{r['exact']:.1%}" for d, r in rows[name].items()}, flush=True)
     if baseline and (checkpoints.SHIPPED_DIR / "lstm-badd.pt").exists():
@@ -222,6 +225,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
         rows["lstm-badd"] = row
     return {"command": "python -m ngpu_lite.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
             "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,
+            "models": models,
             "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
 
 
@@ -238,7 +242,9 @@ def table_markdown(res: dict) -> str:
     head = "| model, task | " + " | ".join(f"{d} bits" for d in digits) + " |"
     lines = [head, "|---" * (len(digits) + 1) + "|"]
     for name, row in _ordered(res["rows"]):
-        label = "LSTM + attention, badd" if name == "lstm-badd" else f"Neural GPU, {name}"
+        shipped = _manifest(name).get("config") if name in RECIPES else None
+        model = res.get("models", {}).get(name) or (model_name(shipped) if shipped else "Neural GPU")
+        label = "LSTM + attention, badd" if name == "lstm-badd" else f"{model}, {name}"
         cells = []
         for d in digits:
             r = row.get(str(d))
@@ -310,7 +316,8 @@ def _main(argv: list[str] | None = None) -> int:
         for part in parts:  # cell by cell: a later file may re-measure only some lengths
             for name, row in part["rows"].items():
                 rows[name] = {**rows.get(name, {}), **row}
-        res = dict(parts[-1], rows=rows,
+        models = {k: v for part in parts for k, v in part.get("models", {}).items()}
+        res = dict(parts[-1], rows=rows, models=models,
                    command="python -m ngpu_lite.zoo merge " + " ".join(args.files),
                    parts=[{k: p[k] for k in ("command", "started", "hardware")} for p in parts])
         _write(res, args.name)
@@ -321,7 +328,9 @@ def _main(argv: list[str] | None = None) -> int:
     res["command"] = "python -m ngpu_lite.zoo " + " ".join(argv if argv is not None else sys.argv[1:])
     old_file = FIGURES_DIR / f"{args.name}.json"
     if args.update and old_file.exists():
-        res["rows"] = {**json.loads(old_file.read_text())["rows"], **res["rows"]}
+        old = json.loads(old_file.read_text())
+        res["rows"] = {**old["rows"], **res["rows"]}
+        res["models"] = {**old.get("models", {}), **res["models"]}
     _write(res, args.name)
     return 0
 

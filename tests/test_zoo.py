@@ -5,16 +5,20 @@ from ngpu_lite import zoo
 
 def fake_results() -> dict:
     row = {"20": {"exact": 1.0, "samples": 1024}, "2000": {"exact": 0.5, "samples": 64}}
-    return {"rows": {"lstm-badd": row, "badd": row}, "paper": {"badd": {"20": 100, "2000": 100}}}
+    return {"rows": {"lstm-badd": row, "badd": row}, "paper": {"badd": {"20": 100, "2000": 100}},
+            "models": {"badd": "Neural GPU (2016)"}}
 
 
 def test_table_lists_models_in_book_order_with_case_counts_and_the_paper():
-    """Catches rows out of order, a cell without its case count, or the paper's figure left out."""
+    """Catches rows out of order, a cell without its case count, the paper's figure left out, or
+    a row that does not name its model (the measured architecture, else the shipped one's)."""
     table = zoo.table_markdown(fake_results())
     lines = table.splitlines()
     assert lines[0] == "| model, task | 20 bits | 2000 bits |"
-    assert lines[2].startswith("| Neural GPU, badd | 100.0% of 1024 (paper 100%) | 50.0% of 64")
+    assert lines[2].startswith("| Neural GPU (2016), badd | 100.0% of 1024 (paper 100%) | 50.0% of 64")
     assert lines[3].startswith("| LSTM + attention, badd |")
+    unnamed = dict(fake_results(), models={})  # falls back to the shipped badd's config
+    assert zoo.table_markdown(unnamed).splitlines()[2].startswith("| improved Neural GPU (2017), badd")
 
 
 def test_readme_table_is_replaced_between_its_markers(tmp_path):
