@@ -2,13 +2,18 @@
 
 A checkpoint is one `.pt` file holding plain data (tensors, numbers, strings), loaded with
 `torch.load(weights_only=True)` so a file can never run code, plus a JSON manifest beside it
-(`name.json`) with the same provenance and the file's sha256.
+(`name.json`) with the same provenance and the file's sha256. Every load checks the file against
+that sha256 and checks the config and every tensor's shape before a model is built; the pair is
+written so that a reader never sees weights without their manifest (`write_pair`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import json
+import math
 import os
 import platform
 import subprocess
@@ -17,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from .model import NeuralGPU
-from .tasks import get_task
+from .model import Config, NeuralGPU
+from .tasks import TASKS, get_task
 
 FORMAT = "ngpu_lite-checkpoint-1"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,17 +60,104 @@ def hardware() -> str:
     return f"cpu: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_tmp(path: Path, data: bytes) -> str:
+    """`data` in a fresh, fsynced temporary file beside `path`; its name (removed on failure)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are for sharing
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
 def _atomic_write(path: Path, write) -> None:
+    """Write a file through `write(tmp_name)` and rename it over `path`: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; checkpoints are for sharing
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def pending_manifest(path: str | Path) -> Path:
+    """Where `save` puts the next manifest before the weights are renamed into place."""
+    path = Path(path)
+    return path.parent / f".{path.stem}.json.pending"
+
+
+def write_pair(path: str | Path, blob: dict, info: dict) -> dict:
+    """Write `blob` to `path` and its manifest (`info` + sha256) beside it, as one change.
+
+    Order: weights to a temporary file; the manifest to `.NAME.json.pending`; the weights renamed
+    into place; the manifest renamed into place. A reader (`load_raw`) accepts the weights with
+    whichever manifest carries their sha256, so a kill at any point leaves a loadable pair (the old
+    one or the new one) and a full disk leaves the old pair as it was. Returns the manifest.
+    """
+    path = Path(path)
+    buf = io.BytesIO()
+    torch.save(blob, buf)
+    data = buf.getvalue()
+    manifest = dict(info, file=path.name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    text = (json.dumps(manifest, indent=2) + "\n").encode()
+    tmp = _write_tmp(path, data)
+    try:
+        pending = pending_manifest(path)
+        _atomic_write(pending, lambda t: Path(t).write_bytes(text))
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        os.replace(pending, path.with_suffix(".json"))
+        _fsync_dir(path.parent)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return manifest
+
+
+def repair(path: str | Path) -> None:
+    """Finish a `write_pair` that was cut off after the weights' rename: put the pending
+    manifest in place if it describes the weights on disk, else drop it (a writer's job, under
+    the run's lock)."""
+    path = Path(path)
+    pending = pending_manifest(path)
+    if not pending.exists():
+        return
+    try:
+        mine = json.loads(pending.read_text()).get("sha256") == sha256(path)
+    except (OSError, ValueError, AttributeError):
+        mine = False
+    if mine:
+        os.replace(pending, path.with_suffix(".json"))
+        _fsync_dir(path.parent)
+    else:
+        pending.unlink()
 
 
 def save(path: str | Path, model: NeuralGPU, task: str, meta: dict | None = None,
@@ -91,15 +183,65 @@ def save(path: str | Path, model: NeuralGPU, task: str, meta: dict | None = None
     blob = {"info": info, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
     if train_state is not None:
         blob["train_state"] = train_state
-    _atomic_write(path, lambda tmp: torch.save(blob, tmp))
-    manifest = dict(info, file=path.name, sha256=sha256(path), bytes=path.stat().st_size)
-    _atomic_write(path.with_suffix(".json"),
-                  lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n"))
-    return manifest
+    return write_pair(path, blob, info)
 
 
-def load_raw(path: str | Path) -> dict:
-    """The checkpoint's contents as plain data, checked to be an ngpu_lite checkpoint."""
+# sizes a checkpoint's config may claim: past these a model is refused before anything is built
+CONFIG_LIMITS = {"w": 64, "m": 4096, "l": 16, "kernel": 15, "relax_sets": 64, "n_symbols": 1024}
+REQUIRED_CONFIG = ("w", "m", "l", "kernel", "relax_sets", "n_symbols")
+
+
+def _read_verified(path: Path) -> tuple[bytes, dict]:
+    """The file's bytes and the manifest whose sha256 they match (the final or the pending one).
+
+    Read again when the file changed while it was read (a writer renamed a new one in)."""
+    manifest_path = path.with_suffix(".json")
+    for _ in range(3):
+        before = path.stat()
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        seen = []
+        for mpath in (manifest_path, pending_manifest(path)):
+            try:
+                manifest = json.loads(mpath.read_text())
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError):
+                manifest = None
+            if isinstance(manifest, dict) and manifest.get("sha256") == digest:
+                return data, manifest
+            seen.append((mpath, manifest))
+        after = path.stat()
+        if (before.st_ino, before.st_mtime_ns, before.st_size) == (
+                after.st_ino, after.st_mtime_ns, after.st_size):
+            break
+    if not seen:
+        raise CheckpointError(f"checkpoint {path} has no manifest {manifest_path.name} beside it "
+                              "to check its sha256 against; keep the .json with the .pt")
+    mpath, manifest = seen[0]
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sha256"), str):
+        raise CheckpointError(f"manifest {mpath} is malformed (no sha256); restore it with its "
+                              "checkpoint or retrain")
+    raise CheckpointError(f"checkpoint {path} is corrupt or was changed: its sha256 does not match "
+                          f"its manifest {mpath.name}; restore or retrain it")
+
+
+def _unpickle(data: bytes, path: Path) -> dict:
+    """A checkpoint's bytes as plain data (never code), checked to carry our format tag."""
+    try:
+        blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001  (any unpickling failure means a bad file)
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a checkpoint "
+                              f"({type(e).__name__}); retrain or restore it") from None
+    if not isinstance(blob, dict) or not isinstance(blob.get("info"), dict) \
+            or blob["info"].get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an ngpu_lite checkpoint")
+    return blob
+
+
+def load_raw(path: str | Path, *, verify: bool = True) -> dict:
+    """The checkpoint's contents as plain data, checked to be an ngpu_lite checkpoint whose bytes
+    match the sha256 in its manifest (`verify=False` skips only that last check)."""
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoint.pt"
@@ -107,27 +249,89 @@ def load_raw(path: str | Path) -> dict:
         raise CheckpointError(f"checkpoint {path} not found; train one with "
                               "'python -m ngpu_lite train --task TASK --out DIR'")
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001  (any unpickling failure means a bad file)
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a checkpoint "
-                              f"({type(e).__name__}); retrain or restore it") from None
-    if not isinstance(blob, dict) or blob.get("info", {}).get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an ngpu_lite checkpoint")
+        data = path.read_bytes()
+        blob = _unpickle(data, path)
+        if verify:
+            checked, _ = _read_verified(path)
+            if checked != data:  # a writer replaced the file meanwhile: use the checked bytes
+                blob = _unpickle(checked, path)
+    except OSError as e:
+        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
     return blob
 
 
-def load(path: str | Path, task: str | None = None, device: str | torch.device = "cpu"
-         ) -> tuple[NeuralGPU, dict]:
+def _check_value(name: str, value, default) -> str | None:
+    """Why `value` is no good for config field `name` (whose default is `default`), or None."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "must be true or false"
+    if isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return "must be a whole number"
+        top = CONFIG_LIMITS.get(name, 1 << 16)
+        return None if 1 <= value <= top else f"must be between 1 and {top}"
+    if isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "must be a finite number"
+    return None if isinstance(value, str) else "must be a string"
+
+
+def check_model(blob: dict, path: str | Path) -> dict:
+    """Check a Neural GPU checkpoint's kind, task, config and every tensor's name, shape and dtype
+    against the model its config describes, built on the meta device (no memory); returns the
+    config. Catches a file whose config claims a huge model before any memory is allocated."""
+    info = blob["info"]
+    kind = info.get("kind", "neural-gpu")
+    if kind != "neural-gpu":
+        raise CheckpointError(f"checkpoint {path} holds a model of kind {kind!r}, not a Neural GPU; predict "
+                              "and evaluate take Neural GPU checkpoints")
+    if info.get("task") not in TASKS:
+        raise CheckpointError(f"checkpoint {path} names no known task ({info.get('task')!r}); "
+                              "it is malformed")
+    config = info.get("config")
+    if not isinstance(config, dict):
+        raise CheckpointError(f"checkpoint {path} holds no model config; it is malformed")
+    fields = {f.name: f.default for f in dataclasses.fields(Config)}
+    problems = [f"unknown key {k!r}" for k in config if k not in fields]
+    problems += [f"missing key {k!r}" for k in REQUIRED_CONFIG if k not in config]
+    for k, v in config.items():
+        why = _check_value(k, v, fields[k]) if k in fields else None
+        if why:
+            problems.append(f"{k} = {v!r} {why}")
+    if problems:
+        raise CheckpointError(f"checkpoint {path} has a malformed config: {'; '.join(problems)}")
+    try:
+        with torch.device("meta"):
+            shell = NeuralGPU(**config)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"checkpoint {path} has a config the model refuses: {e}") from None
+    state = blob.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"checkpoint {path} holds no weights; it is malformed")
+    want = {k: tuple(v.shape) for k, v in shell.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    wrong = sorted(set(want) ^ set(got)) + [k for k in want if k in got and want[k] != got[k]]
+    wrong += [k for k, v in state.items() if k in want and not v.is_floating_point()]
+    if wrong:
+        raise CheckpointError(f"checkpoint {path} does not match its own config "
+                              f"(tensors {', '.join(wrong[:4])}); it is damaged")
+    return config
+
+
+def load(path: str | Path, task: str | None = None, device: str | torch.device = "cpu",
+         *, verify: bool = True) -> tuple[NeuralGPU, dict]:
     """Model (in eval mode) and provenance from a checkpoint file or run folder.
 
-    With `task` given, a checkpoint trained for another task raises CheckpointError.
+    The file must match its manifest's sha256 (unless `verify=False`) and its config and tensors
+    must describe one model. With `task` given, a checkpoint trained for another task raises
+    CheckpointError.
     """
-    blob = load_raw(path)
+    blob = load_raw(path, verify=verify)
     info = blob["info"]
+    config = check_model(blob, path)
     if task is not None and info["task"] != get_task(task).name:
         raise CheckpointError(f"checkpoint {path} was trained for task {info['task']!r}, "
                               f"not {get_task(task).name!r}")
-    model = NeuralGPU(**info["config"])
+    model = NeuralGPU(**config)
     try:
         model.load_state_dict(blob["state_dict"])
     except RuntimeError:
