@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -264,25 +265,198 @@ class TrainResult:
 
 
 class RunFolderError(ValueError):
-    """An output folder that holds another run or unrelated files."""
+    """An output folder that holds another run or unrelated files, is in use, or cannot be written."""
+
+
+LOCK = ".lock"
+IDENTITY = "run.json"
+# what a run folder may hold besides a checkpoint: a folder holding only these is a run's own
+_RUN_FILES = {"log.jsonl", LOCK, IDENTITY, "checkpoint.pt", "checkpoint.json",
+              ".checkpoint.json.pending"}
+
+
+def _is_run_file(name: str) -> bool:
+    """Whether `name` is something `train` writes into a run folder (including temporary files)."""
+    return name in _RUN_FILES or (name.startswith((".checkpoint.", ".log.jsonl.", ".run.json."))
+                                  and name.endswith(".tmp"))
 
 
 def _check_folder(out: Path, task: str, preset: str, seed: int) -> dict | None:
-    """Resume state for this run from `out`, None for a fresh start; refuse a foreign folder."""
+    """Resume state for this run from `out`, None for a fresh start; refuse a foreign folder, a
+    file, a checkpoint that cannot resume, or a folder where another run was started."""
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"--out {out} is a file, not a folder; choose a new or empty folder")
+    mine = (task, preset, seed)
     ckpt = out / "checkpoint.pt"
     if ckpt.exists():
         blob = checkpoints.load_raw(ckpt)
         info = blob["info"]
-        mine = (info.get("task"), info.get("preset"), info.get("seed"))
-        if mine != (task, preset, seed):
+        theirs = (info.get("task"), info.get("preset"), info.get("seed"))
+        if theirs != mine:
             raise RunFolderError(
                 f"{out} holds another run (task {info.get('task')}, preset {info.get('preset')}, "
                 f"seed {info.get('seed')}); choose another --out folder")
+        checkpoints.check_model(blob, ckpt)
+        ts = blob.get("train_state")
+        if not isinstance(ts, dict):
+            raise RunFolderError(f"{ckpt} is a model without its training state (a shipped or "
+                                 "exported checkpoint) and cannot be resumed; choose a new --out "
+                                 "folder (train's start_model continues from a model)")
+        if not (isinstance(ts.get("step"), int) and ts["step"] >= 0
+                and isinstance(ts.get("optimizer"), dict)):
+            raise RunFolderError(f"{ckpt} has a malformed training state and cannot be resumed; "
+                                 "choose a new --out folder")
         return blob
-    if out.exists() and any(out.iterdir()):
-        raise RunFolderError(f"{out} is not empty and holds no ngpu_lite run; "
-                             "choose an empty or new --out folder")
+    if out.exists():
+        try:
+            ident = json.loads((out / IDENTITY).read_text())
+        except FileNotFoundError:
+            ident = None
+        except (OSError, ValueError):
+            ident = {}
+        if ident is not None and (not isinstance(ident, dict) or (
+                ident.get("task"), ident.get("preset"), ident.get("seed")) != mine):
+            got = ident if isinstance(ident, dict) else {}
+            raise RunFolderError(
+                f"{out} holds another run, stopped before its first checkpoint (task "
+                f"{got.get('task')}, preset {got.get('preset')}, seed {got.get('seed')}); "
+                "choose another --out folder")
+        if any(not _is_run_file(p.name) for p in out.iterdir()):
+            raise RunFolderError(f"{out} is not empty and holds no ngpu_lite run; "
+                                 "choose an empty or new --out folder")
     return None
+
+
+class _RunLock:
+    """An exclusive lock on a run folder (`flock` on `DIR/.lock`), so that two runs never write
+    into one folder; the system drops it when the process ends, however it ends."""
+
+    def __init__(self, out: Path):
+        self.path = out / LOCK
+        self.fd: int | None = None
+
+    def __enter__(self) -> _RunLock:
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): run unlocked
+            return self
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise RunFolderError(f"{self.path.parent} is in use by another training run (process "
+                                 f"{holder}); wait for it to end or choose another --out folder"
+                                 ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the file releases the lock
+            self.fd = None
+
+
+def _tidy(out: Path, task: str, preset: str, seed: int) -> None:
+    """Under the lock: remove temporary files of killed writes, finish a checkpoint pair whose
+    manifest rename was cut off, and record which run this folder is for."""
+    for p in out.iterdir():
+        if p.name.endswith(".tmp") and _is_run_file(p.name):
+            p.unlink(missing_ok=True)
+    if (out / "checkpoint.pt").exists():
+        checkpoints.repair(out / "checkpoint.pt")
+    else:
+        checkpoints.pending_manifest(out / "checkpoint.pt").unlink(missing_ok=True)
+    if not (out / IDENTITY).exists():
+        text = json.dumps({"task": task, "preset": preset, "seed": seed}) + "\n"
+        checkpoints._atomic_write(out / IDENTITY, lambda tmp: Path(tmp).write_text(text))
+
+
+def _read_log(out: Path, upto: int) -> list[dict]:
+    """The log's records of steps up to `upto` (the checkpoint's step). Records past it (steps the
+    resumed run will redo) and a torn or unreadable line (a kill while writing) are dropped and the
+    log rewritten without them, so that log and run agree and each step is logged once."""
+    path = out / "log.jsonl"
+    if not path.exists():
+        return []
+    text = path.read_text(errors="replace")
+    keep, dropped = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= upto:
+            keep.append(rec)
+        else:
+            dropped += 1
+    if dropped or not text.endswith("\n") and text:
+        lines = "".join(json.dumps(r) + "\n" for r in keep)
+        checkpoints._atomic_write(path, lambda tmp: Path(tmp).write_text(lines))
+    return keep
+
+
+def _append_log(out: Path, rec: dict) -> None:
+    """Append one record to the log in one write (a kill tears at most this last line)."""
+    try:
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+    except OSError as e:
+        raise RunFolderError(f"cannot write the log in {out} ({e.strerror or e}); free space and "
+                             "rerun the same command to resume from the last checkpoint") from None
+
+
+def _rng_state(rng: random.Random, gen: torch.Generator, dev: torch.device) -> dict:
+    """Every random generator training draws from, as plain data for the checkpoint."""
+    version, values, gauss = rng.getstate()
+    state = {"data": [version, list(values), gauss], "noise": gen.get_state(),
+             "torch": torch.get_rng_state()}
+    if dev.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(dev)
+    return state
+
+
+def _set_rng_state(state: dict, rng: random.Random, gen: torch.Generator, dev: torch.device
+                   ) -> None:
+    """Put back the generators saved by `_rng_state`, so a resumed run draws what it would have."""
+    version, values, gauss = state["data"]
+    rng.setstate((version, tuple(values), gauss))
+    gen.set_state(state["noise"])
+    torch.set_rng_state(state["torch"])
+    if dev.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], dev)
+
+
+def _is_count(v, low: int) -> bool:
+    """Whether `v` is a whole number (not a bool) of at least `low`."""
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def check_options(steps, minutes, until, checkpoint_every: int, check_every: int, seed) -> None:
+    """Refuse limits that make no sense (negative, NaN, infinite, zero intervals) before any work:
+    a NaN minute limit would never stop, a negative one would stop before starting."""
+    if steps is not None and not _is_count(steps, 0):
+        raise ValueError(f"steps must be a whole number of at least 0, not {steps!r}")
+    if minutes is not None and not (isinstance(minutes, int | float) and not isinstance(minutes, bool)
+                                    and math.isfinite(minutes) and minutes >= 0):
+        raise ValueError(f"minutes must be a finite number of at least 0, not {minutes!r}")
+    if not _is_count(checkpoint_every, 1) or not _is_count(check_every, 1):
+        raise ValueError("checkpoint_every and check_every must be whole numbers of at least 1")
+    if not _is_count(seed, 0) or seed >= 2**32:
+        raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, not {seed!r}")
+    if steps is None and minutes is None and until is None:
+        raise ValueError("give steps, minutes or until, or training would never stop")
+    if until is not None:
+        tests = [until] if until and isinstance(until[0], int) else list(until)
+        if not tests or not all(isinstance(u, tuple | list) and len(u) == 2
+                                and _is_count(u[0], 1) and _is_count(u[1], 1) for u in tests):
+            raise ValueError(f"until must be (digits, samples) or a list of them, each at least "
+                             f"1, not {until!r}")
 
 
 def train(
@@ -312,12 +486,47 @@ def train(
     same `until` returns at once.
     `start_model` continues training a given model instead of a fresh one.
     """
+    check_options(steps, minutes, until, checkpoint_every, check_every, seed)
+    if out is None:
+        return _train(task, preset, out=None, seed=seed, steps=steps, minutes=minutes, until=until,
+                      checkpoint_every=checkpoint_every, check_every=check_every,
+                      progress=progress, start_model=start_model, device=device, **overrides)
+    if str(out).strip() == "":
+        raise RunFolderError("the output folder is empty text; name a folder, e.g. --out runs/badd")
+    out = Path(out)
+    _check_folder(out, get_task(task).name, get_preset(preset, **overrides).name, seed)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with _RunLock(out):
+            return _train(task, preset, out=out, seed=seed, steps=steps, minutes=minutes,
+                          until=until, checkpoint_every=checkpoint_every, check_every=check_every,
+                          progress=progress, start_model=start_model, device=device, **overrides)
+    except OSError as e:  # a folder that cannot be made or written (permissions, a full disk)
+        raise RunFolderError(f"cannot write in {out} ({e.strerror or e}); choose another --out "
+                             "folder or free space, then rerun to resume") from None
+
+
+def _train(
+    task: str,
+    preset: str | Preset = "fast",
+    *,
+    out: str | Path | None = None,
+    seed: int = 0,
+    steps: int | None = None,
+    minutes: float | None = None,
+    until: tuple[int, int] | list[tuple[int, int]] | None = None,
+    checkpoint_every: int = 100,
+    check_every: int = 1,
+    progress: bool = True,
+    start_model: NeuralGPU | None = None,
+    device: str | torch.device | None = None,
+    **overrides,
+) -> TrainResult:
+    """The body of `train`, run with the run folder locked."""
     from . import device as default_device
 
     t = get_task(task)
     p = get_preset(preset, **overrides)
-    if steps is None and minutes is None and until is None:
-        raise ValueError("give steps, minutes or until, or training would never stop")
     tests = [] if until is None else [tuple(until)] if isinstance(until[0], int) else [
         tuple(u) for u in until]
     passed_label = f"generalised {[list(u) for u in tests] if len(tests) > 1 else list(tests[0])}" \
@@ -325,9 +534,8 @@ def train(
     dev = torch.device(device) if device is not None else default_device()
     out = Path(out) if out is not None else None
     resume = _check_folder(out, t.name, p.name, seed) if out is not None else None
-
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    if out is not None:  # the folder is locked: what a killed writer left can go
+        _tidy(out, t.name, p.name, seed)
     torch.manual_seed(seed)
     model = start_model if start_model is not None else NeuralGPU(**p.model)
     state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
@@ -335,10 +543,14 @@ def train(
              "final_dropout": 0.0, "saturation_weight": p.saturation, "losses": [],
              "phases": [], "checks": []}
     history: list[dict] = []
+    note = ""
     if resume is not None:
         model = NeuralGPU(**resume["info"]["config"])
         model.load_state_dict(resume["state_dict"])
         ts = resume["train_state"]
+        if not isinstance(ts.get("rng"), dict):
+            note = (f"resumed at step {ts['step']} from a checkpoint without the random generators' "
+                    "states: from here the data, dropout and noise differ from an uninterrupted run")
         state.update({k: ts[k] for k in state if k in ts})
         if not state["phases"] and state["step"] > 0:  # a checkpoint older than phase records
             state["phases"] = [{"from_step": 0, "to_step": state["step"], "note": "not recorded"}]
@@ -348,31 +560,51 @@ def train(
         "until": [list(u) for u in tests], "check_every": check_every,
         "overrides": json.loads(json.dumps(overrides, default=str)),
         "start_model": start_model is not None and resume is None,
-        "git_commit": checkpoints.git_commit()}]
+        "git_commit": checkpoints.git_commit()} | ({"note": note} if note else {})]
     model.to(dev).train()
     optimizer = make_optimizer(model, p, state["lr"])
     if resume is not None:
-        optimizer.load_state_dict(resume["train_state"]["optimizer"])
-        history = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()
-                   if line.strip()] if (out / "log.jsonl").exists() else []
+        try:
+            optimizer.load_state_dict(resume["train_state"]["optimizer"])
+        except (ValueError, KeyError, TypeError):
+            raise RunFolderError(f"{out}/checkpoint.pt holds an optimiser state of another model "
+                                 "and cannot be resumed; choose a new --out folder") from None
+    if out is not None:  # the log agrees with the checkpoint: steps after it are run again
+        history = _read_log(out, state["step"])
     schedule = PullSchedule(state["pull"], p.pull_factor, p.pull_limit)
-    # data and noise are seeded by (seed, step), so a resumed run draws what it would have drawn
+    # data, dropout and noise: a checkpoint stores every generator's state, so a resumed run draws
+    # what the uninterrupted run would have; an older checkpoint without them falls back to
+    # generators seeded by (seed, step), a different but reproducible stream (noted in the log)
     rng = train_stream(seed, state["step"])
     gen = torch.Generator().manual_seed(seed * 7_919 + state["step"])
+    if resume is not None and not note:
+        _set_rng_state(resume["train_state"]["rng"], rng, gen, dev)
+    saved = [state["step"] if resume is not None else None]
 
     def save() -> None:
         if out is None:
             return
         ts = {k: state[k] for k in state}
         ts["optimizer"] = optimizer.state_dict()
-        checkpoints.save(out / "checkpoint.pt", model, t.name,
-                         meta={"preset": p.name, "seed": seed, "steps": state["step"],
-                               "wall_seconds": round(state["seconds"], 1),
-                               "recipe": asdict(p), "phases": state["phases"],
-                               "checks": state["checks"]}, train_state=ts)
+        ts["rng"] = _rng_state(rng, gen, dev)
+        ts["epoch"] = dict(epoch)  # a checkpoint inside an epoch resumes that epoch's counts
+        try:
+            checkpoints.save(out / "checkpoint.pt", model, t.name,
+                             meta={"preset": p.name, "seed": seed, "steps": state["step"],
+                                   "wall_seconds": round(state["seconds"], 1),
+                                   "recipe": asdict(p), "phases": state["phases"],
+                                   "checks": state["checks"]}, train_state=ts)
+        except OSError as e:
+            kept = f"the checkpoint of step {saved[0]} is kept" if saved[0] is not None else \
+                "no checkpoint was written yet"
+            raise RunFolderError(f"cannot write a checkpoint in {out} ({e.strerror or e}); {kept}: "
+                                 "free space and rerun the same command to resume") from None
+        saved[0] = state["step"]
 
     epoch = {"loss": 0.0, "n": 0, "wrong": 0, "seen": 0, "wrong_cur": 0, "seen_cur": 0,
              "right_sym": 0, "sym": 0, "sat": 0.0}
+    if resume is not None and isinstance(resume["train_state"].get("epoch"), dict):
+        epoch.update({k: v for k, v in resume["train_state"]["epoch"].items() if k in epoch})
     stopped = "steps"
     start = time.time() - state["seconds"]
     total = steps if steps is not None else None
@@ -463,9 +695,10 @@ def train(
                         "step": state["step"], "tests": [list(u) for u in tests],
                         "passed": rec["until_passed"], "digits": rec["until_digits"],
                         "exact": rec["until_exact"]}]
+                if note:  # the log says where an old checkpoint's resume changed the streams
+                    rec["note"], note = note, ""
                 if out is not None:
-                    with open(out / "log.jsonl", "a") as f:
-                        f.write(json.dumps(rec) + "\n")
+                    _append_log(out, rec)
                 if passed:
                     stopped = "generalised"
                     state["stopped"] = passed_label
