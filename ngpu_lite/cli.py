@@ -1,22 +1,35 @@
 """Command line: `python -m ngpu_lite train | evaluate | predict`.
 
 Bad input (an unknown task, a digit outside the base, an empty operand, a missing, corrupt or
-foreign checkpoint, an output folder holding another run) prints one line on stderr and exits
-with status 2; nothing is overwritten.
+foreign checkpoint, an output folder holding another run or in use, a number option that makes no
+sense, an operand past the length limit, a file that cannot be read or written) prints one line on
+stderr and exits with status 2; nothing is overwritten. A closed pipe (`predict ... | head -1`)
+ends quietly, as Unix tools do.
+
+The length limit: `--max-digits N` (or the environment variable `NGPU_MAX_DIGITS`), default
+10,000 digits per operand. A case costs time in proportion to `m²·w·l·length²`; past the limit
+the refusal says the estimated time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from pathlib import Path
 
-from .checkpoints import SHIPPED_DIR, CheckpointError, load
+from .checkpoints import SHIPPED_DIR, CheckpointError, load, load_raw
 from .tasks import TASKS, TaskError, decode, encode_text, get_task, stack_examples
 from .train import PRESETS, RunFolderError
 
 USAGE_ERROR = 2
+BROKEN_PIPE = 141  # what a shell reports for a Unix tool ended by SIGPIPE
+MAX_DIGITS = 10_000  # digits per operand, unless --max-digits or NGPU_MAX_DIGITS says otherwise
+# seconds per m²·w·l·length² for one case on one CPU core (the shipped badd and bmul models,
+# 250 and 500 digits: 3.4e-10 to 5.4e-10); an estimate to warn with, not a promise
+SECONDS_PER_UNIT = 4e-10
 
 
 class UsageError(Exception):
@@ -25,7 +38,51 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line instead of usage + message
-        raise UsageError(f"{message} (see 'python -m ngpu_lite {self.prog.split()[-1]} --help')")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _count(low: int):
+    """An argparse type: a whole number of at least `low`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least {low}, "
+                                             f"not {text!r}")
+        return value
+    return parse
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed from 0 to 2**32 - 1."""
+    value = _count(0)(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be at most 2**32 - 1, not {text!r}")
+    return value
+
+
+def _minutes(text: str) -> float:
+    """An argparse type: a finite number of minutes above 0 (NaN would never stop)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text!r}")
+    return value
+
+
+def _default_max_digits() -> int:
+    """The length limit: NGPU_MAX_DIGITS when set (checked), else MAX_DIGITS."""
+    text = os.environ.get("NGPU_MAX_DIGITS")
+    if text is None:
+        return MAX_DIGITS
+    try:
+        return _count(1)(text)
+    except argparse.ArgumentTypeError as e:
+        raise UsageError(f"NGPU_MAX_DIGITS {e}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,18 +94,18 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--task", required=True, help=tasks)
     tr.add_argument("--out", help="run folder (default runs/TASK)")
     tr.add_argument("--preset", default="fast", help=", ".join(PRESETS))
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--minutes", type=float, help="wall-time limit (default 15)")
-    tr.add_argument("--steps", type=int, help="step limit")
-    tr.add_argument("--until-digits", type=int, default=None,
+    tr.add_argument("--seed", type=_seed, default=0)
+    tr.add_argument("--minutes", type=_minutes, help="wall-time limit (default 15)")
+    tr.add_argument("--steps", type=_count(1), help="step limit")
+    tr.add_argument("--until-digits", type=_count(1), default=None,
                     help="stop once 64 fresh cases of this many digits are all exact "
                          "(default: 4x the training length; checked every digits/40 epochs)")
 
     ev = sub.add_parser("evaluate", help="exact-answer rate on fresh random inputs")
     ev.add_argument("--task", required=True, help=tasks)
-    ev.add_argument("--bits", type=int, default=20, help="digits per operand")
-    ev.add_argument("--samples", type=int, default=64)
-    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--bits", type=_count(1), default=20, help="digits per operand")
+    ev.add_argument("--samples", type=_count(1), default=64)
+    ev.add_argument("--seed", type=_seed, default=0)
     ev.add_argument("--checkpoint", help="checkpoint file or run folder (default: shipped model)")
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -57,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--checkpoint", help="checkpoint file or run folder (default: shipped model)")
     pr.add_argument("--file", help="one case per line: 'A B' (or 'A' for one-operand tasks)")
     pr.add_argument("operands", nargs="*")
+    for p in (tr, ev, pr):
+        p.add_argument("--max-digits", type=_count(1), default=None,
+                       help=f"refuse operands longer than this (default {MAX_DIGITS:,}, "
+                            "or NGPU_MAX_DIGITS)")
     return ap
 
 
@@ -64,10 +125,8 @@ def _task(name: str):
     return get_task(name)
 
 
-def _model(task: str, checkpoint: str | None):
-    """The model to use: --checkpoint, else the shipped one, else the default run folder."""
-    from . import device
-
+def _checkpoint(task: str, checkpoint: str | None) -> str:
+    """The checkpoint to use: --checkpoint, else the shipped one, else the default run folder."""
     if checkpoint is None:
         shipped = SHIPPED_DIR / f"{task}.pt"
         run = Path("runs") / task
@@ -78,8 +137,47 @@ def _model(task: str, checkpoint: str | None):
         else:
             raise CheckpointError(f"no shipped checkpoint for {task!r}; pass --checkpoint PATH "
                                   f"or train one: python -m ngpu_lite train --task {task}")
-    model, _ = load(checkpoint, task, device())
+    return checkpoint
+
+
+def _model(task: str, checkpoint: str | None):
+    """The model to use: --checkpoint, else the shipped one, else the default run folder."""
+    from . import device
+
+    model, _ = load(_checkpoint(task, checkpoint), task, device())
     return model
+
+
+def estimate_seconds(config: dict, digits: int, cases: int = 1) -> float:
+    """Rough seconds on one CPU core for `cases` cases of `digits` digits with a model of
+    `config`: `length` steps over an image `w × length × m`, each `l` convolutions of `m²` taps."""
+    length = 2 * digits + 1
+    return SECONDS_PER_UNIT * cases * config.get("m", 24) ** 2 * config.get("w", 4) \
+        * config.get("l", 2) * length**2
+
+
+def _human(seconds: float) -> str:
+    """A duration in the largest unit that reads well."""
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:.1f} s"
+
+
+def _check_length(a, what: str, digits: int, cases: int, config: dict | None = None) -> None:
+    """Refuse `digits` past the length limit with one line: the limit and the estimated time."""
+    limit = a.max_digits if a.max_digits is not None else _default_max_digits()
+    if digits <= limit:
+        return
+    if config is None:
+        try:
+            config = load_raw(_checkpoint(a.task, getattr(a, "checkpoint", None)))["info"]["config"]
+        except (CheckpointError, OSError):
+            config = {"m": 48, "w": 1, "l": 1}
+    raise UsageError(f"{what} has {digits:,} digits, past the limit of {limit:,} digits per operand "
+                     f"(about {_human(estimate_seconds(config, digits, cases))} for {cases:,} "
+                     f"case{'s' if cases != 1 else ''} on one CPU core); give --max-digits "
+                     f"{digits} (or set NGPU_MAX_DIGITS) to run it anyway")
 
 
 def cmd_train(a) -> int:
@@ -89,7 +187,11 @@ def cmd_train(a) -> int:
     p = get_preset(a.preset)
     out = Path(a.out) if a.out else Path("runs") / t.name
     minutes = a.minutes if a.minutes is not None or a.steps is not None else 15.0
-    until_digits = a.until_digits or 4 * p.max_digits
+    until_digits = a.until_digits if a.until_digits is not None else 4 * p.max_digits
+    _check_length(a, f"--until-digits {until_digits}", until_digits, 64,
+                  config=dict(p.model) or {"m": 24, "w": 4, "l": 2})
+    if a.out is not None and not a.out.strip():
+        raise UsageError("--out is empty; name a folder, e.g. --out runs/" + t.name)
     # a check's cost grows with the length (and at least squared): check long lengths less often
     res = train(t.name, p.name, out=out, seed=a.seed, steps=a.steps, minutes=minutes,
                 until=(until_digits, 64), check_every=max(1, until_digits // 40))
@@ -104,8 +206,7 @@ def cmd_evaluate(a) -> int:
     from .evaluate import evaluate
 
     t = _task(a.task)
-    if a.bits < 1 or a.samples < 1:
-        raise UsageError("--bits and --samples must be at least 1")
+    _check_length(a, f"--bits {a.bits}", a.bits, a.samples)
     model = _model(t.name, a.checkpoint)
     res = evaluate(model, t.name, a.bits, a.samples, seed=a.seed, progress=sys.stderr.isatty())
     if a.json:
@@ -123,7 +224,17 @@ def _cases(a, t) -> list[tuple[str, str | None]]:
         path = Path(a.file)
         if not path.exists():
             raise UsageError(f"file {a.file} not found")
-        lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+        try:
+            text = path.read_text(encoding="utf-8-sig")  # a BOM is not a digit
+        except IsADirectoryError:
+            raise UsageError(f"--file {a.file} is a folder; give a text file, one case per line"
+                             ) from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--file {a.file} is not UTF-8 text; give one case per line"
+                             ) from None
+        except OSError as e:
+            raise UsageError(f"cannot read --file {a.file} ({e.strerror or e})") from None
+        lines = [ln.split() for ln in text.splitlines() if ln.strip()]
     else:
         lines = [a.operands]
     cases = []
@@ -138,6 +249,8 @@ def _cases(a, t) -> list[tuple[str, str | None]]:
 def cmd_predict(a) -> int:
     t = _task(a.task)
     cases = _cases(a, t)
+    longest = max((len(x.strip()) for case in cases for x in case if x is not None), default=0)
+    _check_length(a, "an operand", longest, len(cases))
     pairs = [encode_text(t, x, y) for x, y in cases]  # checks every operand before any work
     model = _model(t.name, a.checkpoint)
     dev = next(model.parameters()).device
@@ -152,9 +265,23 @@ def cmd_predict(a) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         a = _parser().parse_args(argv)
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}[a.command](a)
+        rc = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}[a.command](a)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        return rc
+    except BrokenPipeError:
+        # the reader has gone (`... | head -1`): stop quietly; point stdout at /dev/null so that
+        # Python's own flush at exit finds nothing to complain about
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return BROKEN_PIPE
     except (UsageError, TaskError, CheckpointError, RunFolderError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as e:  # the system refused: a full disk, a permission, a missing folder
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}; nothing was overwritten", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
