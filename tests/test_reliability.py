@@ -1,0 +1,465 @@
+"""Faults a hostile user or a bad day brings (issue 17): tampered and malformed checkpoints, kills
+during training and during checkpoint writes, two runs in one folder, nonsense numbers, oversized
+inputs, files that are folders, closed pipes and full disks. Each ends in one line and exit
+status 2 (a closed pipe: quietly), nothing is lost, and a killed run resumes as the same run."""
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from ngpu_lite import CheckpointError, NeuralGPU, checkpoints, load, save, train
+from ngpu_lite.checkpoints import SHIPPED_DIR, load_raw, write_pair
+from ngpu_lite.cli import main
+from ngpu_lite.train import _RunLock
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NGPU_FAST="1",
+           PYTHONPATH=str(ROOT))
+
+
+def _error(capsys, argv, after_progress: bool = False) -> str:
+    """Run `argv`, expecting exit status 2, one line on stderr (after the progress bar's, when
+    training had begun) and nothing on stdout."""
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == 2, (rc, err)
+    assert out == "", out
+    assert "Traceback" not in err
+    if after_progress:
+        assert err.count("error:") == 1 and err.strip().splitlines()[-1].startswith("error:"), err
+        return err.strip().splitlines()[-1]
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file in `folder` with its bytes, to show that nothing changed."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _log_steps(folder: Path) -> list[int]:
+    """The steps of the log's records, every line parsed (a torn line fails here)."""
+    return [json.loads(line)["step"] for line in (folder / "log.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def ckpt(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "badd.pt"
+    save(path, NeuralGPU(w=2, m=8), "badd", meta={"steps": 1})
+    return path
+
+
+# --- 3: every load checks the sha256; the pair is written as one change --------------------------
+
+def test_one_flipped_byte_in_the_weights_is_refused(capsys, ckpt):
+    """The bug: a changed weight loaded and predicted silently (nothing compared the file with the
+    manifest's sha256)."""
+    model, _ = load(ckpt)
+    data = bytearray(ckpt.read_bytes())
+    at = bytes(data).find(model.output.weight.detach().numpy().tobytes())
+    assert at > 0
+    data[at + 5] ^= 0x01
+    ckpt.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        load(ckpt)
+    assert "sha256" in _error(capsys, ["predict", "--task", "badd", "--checkpoint", str(ckpt),
+                                       "1", "1"])
+
+
+def test_missing_or_malformed_manifest_is_refused(ckpt):
+    """Without the manifest nothing vouches for the file: catches loading a lone, unverified .pt."""
+    manifest = ckpt.with_suffix(".json")
+    manifest.write_text("{not json")
+    with pytest.raises(CheckpointError, match="malformed"):
+        load(ckpt)
+    manifest.unlink()
+    with pytest.raises(CheckpointError, match="no manifest"):
+        load(ckpt)
+    assert load(ckpt, verify=False)[1]["steps"] == 1
+
+
+def test_every_shipped_checkpoint_matches_its_manifest():
+    """The shipped files load as they are: catches a verification that refuses the package's own
+    checkpoints (their manifests carry the sha256 already)."""
+    shipped = sorted(SHIPPED_DIR.glob("*.pt"))
+    assert len(shipped) >= 2
+    for path in shipped:
+        assert load_raw(path)["info"]["task"]
+
+
+_KILL_DURING_SAVE = """
+import os, sys, torch
+from ngpu_lite import NeuralGPU, checkpoints
+path, at = sys.argv[1], int(sys.argv[2])
+torch.manual_seed(2)
+model = NeuralGPU(w=2, m=8)
+real, calls = os.replace, [0]
+def replace(a, b):
+    calls[0] += 1
+    if calls[0] == at:
+        os._exit(9)  # killed: no cleanup, no finally
+    real(a, b)
+checkpoints.os.replace = replace
+checkpoints.save(path, model, "badd", meta={"steps": 2})
+"""
+
+
+@pytest.mark.parametrize("at", [1, 2, 3, 4])
+def test_a_kill_at_any_point_of_a_checkpoint_write_leaves_a_matching_pair(ckpt, at):
+    """A process killed before each rename of a save (1: pending manifest, 2: weights, 3: final
+    manifest; 4: not killed) leaves weights that load with the manifest that describes them.
+    The bug: a kill between the .pt and its .json left a manifest of another step."""
+    old, _ = load(ckpt)
+    r = subprocess.run([sys.executable, "-c", _KILL_DURING_SAVE, str(ckpt), str(at)], env=ENV,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == (9 if at < 4 else 0), r.stderr
+    model, info = load(ckpt)
+    torch.manual_seed(2)
+    new = NeuralGPU(w=2, m=8)
+    want = new if at >= 3 else old  # the weights' rename is the moment the new pair counts
+    assert info["steps"] == (2 if at >= 3 else 1)
+    for k, v in want.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
+    checkpoints.repair(ckpt)  # what a resuming run does under its lock
+    manifest = json.loads(ckpt.with_suffix(".json").read_text())
+    assert manifest["sha256"] == checkpoints.sha256(ckpt) and manifest["steps"] == info["steps"]
+
+
+# --- 4: configs and shapes are checked before anything is built ------------------------------------
+
+def _rewrite_config(path: Path, **changes) -> None:
+    """Rewrite a checkpoint's config (with a matching manifest, as a careful forger would)."""
+    blob = load_raw(path)
+    config = dict(blob["info"]["config"])
+    for k, v in changes.items():
+        if v is None:
+            config.pop(k)
+        else:
+            config[k] = v
+    blob["info"]["config"] = config
+    write_pair(path, blob, blob["info"])
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"m": 4000}, "does not match its own config"),  # within the limits, tensors of m = 8
+    ({"m": 20000}, "between 1 and 4096"),
+    ({"colour": "red"}, "unknown key 'colour'"),
+    ({"m": None}, "missing key 'm'"),
+    ({"m": "8"}, "whole number"),
+    ({"hard": "yes"}, "true or false"),
+    ({"cutoff": float("nan")}, "finite"),
+    ({"dropout_on": "nope"}, "refuses"),
+    ({"kernel": 4}, "refuses"),
+])
+def test_malformed_configs_are_refused_before_a_model_is_built(ckpt, monkeypatch, changes,
+                                                               message):
+    """The bug: a 93 kB file claiming m = 20000 allocated gigabytes before any check, and unknown,
+    missing or mistyped keys ended in tracebacks. Here a real model is never built."""
+    _rewrite_config(ckpt, **changes)
+    built = []
+    monkeypatch.setattr(checkpoints, "NeuralGPU", lambda *a, **k: (
+        built.append(torch.empty(()).device.type) or NeuralGPU(*a, **k)))
+    with pytest.raises(CheckpointError, match=message):
+        load(ckpt)
+    assert all(dev == "meta" for dev in built), built
+
+
+def test_a_tensor_of_the_wrong_shape_is_refused(ckpt):
+    """Catches a state dict whose tensor shapes disagree with the config reaching the model."""
+    blob = load_raw(ckpt)
+    blob["state_dict"]["output.bias"] = torch.zeros(5)
+    write_pair(ckpt, blob, blob["info"])
+    with pytest.raises(CheckpointError, match="output.bias"):
+        load(ckpt)
+
+
+def test_the_lstm_baseline_given_to_predict_is_one_line(capsys):
+    """The bug: the shipped lstm-badd.pt given to predict ended in a TypeError traceback."""
+    err = _error(capsys, ["predict", "--task", "badd", "--checkpoint",
+                          str(SHIPPED_DIR / "lstm-badd.pt"), "1", "1"])
+    assert "not a Neural GPU" in err
+
+
+def test_a_shipped_model_as_a_run_folder_checkpoint_is_refused(capsys, tmp_path):
+    """The bug: a model without training state in a run folder crashed with KeyError on resume."""
+    out = tmp_path / "run"
+    out.mkdir()
+    shutil.copy(SHIPPED_DIR / "badd.pt", out / "checkpoint.pt")
+    shutil.copy(SHIPPED_DIR / "badd.json", out / "checkpoint.json")
+    before = _files(out)
+    err = _error(capsys, ["train", "--task", "badd", "--preset", "fast", "--seed", "0",
+                          "--out", str(out), "--steps", "1"])
+    assert "cannot be resumed" in err
+    assert _files(out) == before
+
+
+# --- 1: a run killed before its first checkpoint resumes; no .tmp is left -------------------------
+
+class _Killed(BaseException):
+    """Stands for a kill: not an Exception, so nothing in train catches it."""
+
+
+def test_a_run_killed_during_its_first_checkpoint_write_resumes(tmp_path, monkeypatch):
+    """The bug: a folder with a log but no checkpoint was 'not empty and holds no ngpu_lite run',
+    and a kill during the first checkpoint write left a .tmp file behind."""
+    out = tmp_path / "run"
+
+    def killed_while_writing(path, *args, **kwargs):
+        (Path(path).parent / f".{Path(path).name}.x1y2.tmp").write_bytes(b"half a checkpoint")
+        raise _Killed
+
+    monkeypatch.setattr(checkpoints, "save", killed_while_writing)
+    with pytest.raises(_Killed):
+        train("copy", "tiny", out=out, seed=0, steps=30, progress=False, checkpoint_every=1000)
+    assert _log_steps(out) == [25] and not (out / "checkpoint.pt").exists()
+    monkeypatch.undo()
+    res = train("copy", "tiny", out=out, seed=0, steps=30, progress=False, checkpoint_every=1000)
+    assert res.steps == 30
+    assert _log_steps(out) == [25]  # logged once: the first attempt's record was redone
+    assert not [p.name for p in out.iterdir() if p.name.endswith((".tmp", ".pending"))]
+    assert load_raw(out)["info"]["steps"] == 30
+
+
+def test_a_folder_where_another_run_started_is_refused(capsys, tmp_path):
+    """A run stopped before its first checkpoint still owns its folder: catches a run of another
+    seed adopting (and truncating) its log."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"task": "copy", "preset": "tiny", "seed": 0}))
+    (out / "log.jsonl").write_text('{"step": 25}\n')
+    before = _files(out)
+    assert "another run" in _error(capsys, ["train", "--task", "copy", "--preset", "tiny",
+                                            "--seed", "1", "--out", str(out), "--steps", "1"])
+    assert _files(out) == before
+
+
+# --- 2: one run per folder ------------------------------------------------------------------------
+
+def test_a_second_run_into_a_locked_folder_gets_one_line(capsys, tmp_path):
+    """The bug: two runs into one --out both went on, the log interleaved and the last writer's
+    checkpoint won. Here the first run's lock is held while the second starts."""
+    out = tmp_path / "run"
+    assert main(["train", "--task", "copy", "--preset", "tiny", "--out", str(out),
+                 "--steps", "3"]) == 0
+    capsys.readouterr()
+    before = _files(out)
+    with _RunLock(out):
+        err = _error(capsys, ["train", "--task", "copy", "--preset", "tiny", "--out", str(out),
+                              "--steps", "6"])
+    assert "in use by another training run" in err
+    assert {k: v for k, v in _files(out).items() if k != ".lock"} == {
+        k: v for k, v in before.items() if k != ".lock"}
+
+
+def test_two_concurrent_runs_into_one_folder_one_wins(tmp_path):
+    """Two processes, seeds 0 and 1, into one folder at once: exactly one succeeds, the other ends
+    with one line and status 2, and the checkpoint and log are the winner's alone."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "ngpu_lite", "train", "--task", "copy", "--preset", "tiny",
+           "--out", str(out), "--steps", "60"]
+    procs = [subprocess.Popen(cmd + ["--seed", str(s)], env=ENV, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for s in (0, 1)]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    assert sorted(rc for rc, _ in results) == [0, 2], results
+    winner = [s for s, (rc, _) in zip((0, 1), results, strict=True) if rc == 0][0]
+    loser_err = [err for rc, err in results if rc == 2][0]
+    assert len(loser_err.strip().splitlines()) == 1 and "Traceback" not in loser_err
+    assert load_raw(out)["info"]["seed"] == winner
+    assert _log_steps(out) == [25, 50]
+
+
+# --- 5: the log and the run agree; a resumed run is the same run -----------------------------------
+
+def test_a_resumed_run_is_the_same_run_step_for_step(tmp_path):
+    """Stopped and resumed at steps 10, 20, 35 (inside an epoch) and 50, a run ends with the very
+    weights, optimiser state and log of one uninterrupted run. The bug: data, dropout and noise
+    were reseeded at the resume step, so losses diverged right after it."""
+    whole = train("copy", "tiny", out=tmp_path / "a", seed=3, steps=60, progress=False,
+                  checkpoint_every=10)
+    for stop in (10, 20, 35, 50, 60):
+        parts = train("copy", "tiny", out=tmp_path / "b", seed=3, steps=stop, progress=False,
+                      checkpoint_every=10)
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(parts.model.state_dict()[k], v), k
+    logs = [[{k: v for k, v in json.loads(line).items() if k != "seconds"}
+             for line in (tmp_path / d / "log.jsonl").read_text().splitlines()] for d in "ab"]
+    assert logs[0] == logs[1] and [r["step"] for r in logs[0]] == [25, 50]
+    opt = [load_raw(tmp_path / d)["train_state"]["optimizer"]["state"] for d in "ab"]
+    for key in opt[0]:
+        for name, value in opt[0][key].items():
+            assert torch.equal(torch.as_tensor(opt[1][key][name]), torch.as_tensor(value))
+
+
+def test_records_past_the_checkpoint_and_a_torn_line_do_not_survive_a_resume(tmp_path):
+    """The bugs: steps logged after the last checkpoint were logged again on resume, and a torn
+    last line (a kill while writing) blocked the resume with a JSON error."""
+    out = tmp_path / "run"
+    train("copy", "tiny", out=out, seed=0, steps=50, progress=False)
+    with open(out / "log.jsonl", "a") as f:
+        f.write(json.dumps({"step": 75, "loss": 1.0}) + '\n{"step": 100, "lo')
+    train("copy", "tiny", out=out, seed=0, steps=100, progress=False)
+    assert _log_steps(out) == [25, 50, 75, 100]
+    assert "loss" in json.loads((out / "log.jsonl").read_text().splitlines()[2])
+
+
+def test_an_old_checkpoint_without_generator_states_resumes_with_a_note(tmp_path):
+    """Checkpoints written before the generators were stored (the run in runs/zoo) still resume,
+    and the log and the phase record say the streams changed there."""
+    out = tmp_path / "run"
+    train("copy", "tiny", out=out, seed=0, steps=20, progress=False)
+    blob = load_raw(out)
+    for key in ("rng", "epoch"):
+        del blob["train_state"][key]
+    write_pair(out / "checkpoint.pt", blob, blob["info"])
+    train("copy", "tiny", out=out, seed=0, steps=30, progress=False)
+    info = load_raw(out)["info"]
+    assert "without the random generators" in info["phases"][-1]["note"]
+    assert "without the random generators" in json.loads(
+        (out / "log.jsonl").read_text().splitlines()[-1])["note"]
+
+
+# --- 6: every number is checked; work past the length limit is refused ----------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--task", "copy", "--steps", "-5"], "at least 1"),
+    (["train", "--task", "copy", "--steps", "0"], "at least 1"),
+    (["train", "--task", "copy", "--minutes", "-1"], "above 0"),
+    (["train", "--task", "copy", "--minutes", "nan"], "finite"),
+    (["train", "--task", "copy", "--minutes", "inf"], "finite"),
+    (["train", "--task", "copy", "--until-digits", "-3"], "at least 1"),
+    (["train", "--task", "copy", "--until-digits", "0"], "at least 1"),
+    (["train", "--task", "copy", "--seed", "-1"], "at least 0"),
+    (["train", "--task", "copy", "--out", "", "--steps", "1"], "--out is empty"),
+    (["train", "--task", "copy", "--until-digits", "100000", "--steps", "1"], "limit of 10,000"),
+    (["evaluate", "--task", "badd", "--bits", "0"], "at least 1"),
+    (["evaluate", "--task", "badd", "--samples", "-2"], "at least 1"),
+    (["evaluate", "--task", "badd", "--bits", "1000000000"], "limit of 10,000"),
+    (["evaluate", "--task", "badd", "--bits", "12", "--max-digits", "0"], "at least 1"),
+])
+def test_numbers_that_make_no_sense_are_refused(capsys, tmp_path, monkeypatch, argv, message):
+    """The bugs: --minutes nan never stopped, --steps -5, --minutes -1, --until-digits -3 or 0 and
+    --out '' were accepted, and --bits 1000000000 ran for days without a word."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NGPU_MAX_DIGITS", raising=False)
+    assert message in _error(capsys, argv)
+    assert list(tmp_path.iterdir()) == []  # no run folder was made
+
+
+def test_an_operand_past_the_limit_says_the_limit_and_the_time(capsys, monkeypatch):
+    """A 100,000-digit operand is refused before it is parsed, with the limit and an estimate;
+    --max-digits and NGPU_MAX_DIGITS move the limit."""
+    monkeypatch.delenv("NGPU_MAX_DIGITS", raising=False)
+    err = _error(capsys, ["predict", "--task", "badd", "1" * 100_000, "1"])
+    assert "limit of 10,000 digits" in err and "about" in err and "--max-digits" in err
+    monkeypatch.setenv("NGPU_MAX_DIGITS", "4")
+    assert "limit of 4 digits" in _error(capsys, ["predict", "--task", "badd", "11111", "1"])
+    assert main(["predict", "--task", "badd", "--max-digits", "5", "11111", "1"]) == 0
+    assert capsys.readouterr().out.strip() == "100000"
+    monkeypatch.setenv("NGPU_MAX_DIGITS", "lots")
+    assert "NGPU_MAX_DIGITS" in _error(capsys, ["predict", "--task", "badd", "1", "1"])
+
+
+def test_the_python_api_refuses_nonsense_limits(tmp_path):
+    """train(minutes=nan) would never stop, a negative step limit or a zero checkpoint interval
+    would misbehave: each is a ValueError before any folder is made."""
+    for kwargs in ({"minutes": float("nan")}, {"steps": -5}, {"steps": 3, "checkpoint_every": 0},
+                   {"steps": 3, "seed": -1}, {"until": (0, 4)}):
+        with pytest.raises(ValueError):
+            train("copy", "tiny", out=tmp_path / "run", progress=False, **kwargs)
+    assert not (tmp_path / "run").exists()
+
+
+# --- 7: the operating system's refusals ----------------------------------------------------------
+
+def test_file_a_folder_and_out_a_file_are_one_line(capsys, tmp_path):
+    """The bugs: --file naming a folder and --out naming a file ended in tracebacks."""
+    assert "is a folder" in _error(capsys, ["predict", "--task", "badd", "--file", str(tmp_path)])
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00garbage")
+    assert "not UTF-8" in _error(capsys, ["predict", "--task", "badd", "--file",
+                                          str(tmp_path / "binary.txt")])
+    f = tmp_path / "notes.txt"
+    f.write_text("precious")
+    assert "is a file" in _error(capsys, ["train", "--task", "copy", "--preset", "tiny",
+                                          "--out", str(f), "--steps", "1"])
+    assert f.read_text() == "precious"
+
+
+def test_a_bom_at_the_start_of_a_file_is_not_a_digit(capsys, tmp_path):
+    """Files saved by some editors start with a byte-order mark: catches it reported as a digit."""
+    f = tmp_path / "cases.txt"
+    f.write_text("\ufeff101 11\n", encoding="utf-8")
+    assert main(["predict", "--task", "badd", "--file", str(f)]) == 0
+    assert capsys.readouterr().out.strip() == "1000"
+
+
+def test_predict_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`predict --file F | head -1`: the bug was a BrokenPipeError traceback. Now nothing on
+    stderr, and the status a Unix tool ended by SIGPIPE reports (141)."""
+    f = tmp_path / "cases.txt"
+    f.write_text("101 11\n" * 2000)
+    p = subprocess.Popen([sys.executable, "-m", "ngpu_lite", "predict", "--task", "badd",
+                          "--file", str(f)], env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    assert p.stdout.readline().strip() == b"1000"
+    p.stdout.close()
+    rc = p.wait(timeout=300)
+    assert p.stderr.read() == b""
+    assert rc == 141
+
+
+def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(capsys, tmp_path, monkeypatch):
+    """No space left during a checkpoint write: one line naming the kept checkpoint, the old pair
+    intact and loadable, no temporary file left, and the rerun resumes. (A simulated ENOSPC: the
+    test cannot mount a small filesystem everywhere.)"""
+    out = tmp_path / "run"
+    argv = ["train", "--task", "copy", "--preset", "tiny", "--out", str(out)]
+    assert main(argv + ["--steps", "100"]) == 0
+    capsys.readouterr()
+    before = {k: v for k, v in _files(out).items() if k.startswith("checkpoint")}
+    real = checkpoints._write_tmp
+
+    def full(path, data):
+        name = real(path, data[:100])  # part of it fits, then the disk is full
+        os.unlink(name)
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(checkpoints, "_write_tmp", full)
+    err = _error(capsys, argv + ["--steps", "200"], after_progress=True)
+    assert "No space left" in err and "checkpoint of step 100 is kept" in err
+    assert {k: v for k, v in _files(out).items() if k.startswith("checkpoint")} == before
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    assert main(argv + ["--steps", "200"]) == 0
+    steps = load_raw(out)["info"]["steps"]  # 200, or earlier once copy generalises (its until)
+    assert steps > 100 and _log_steps(out)[-1] == steps
+
+
+# --- fault injection: kill -9 at random moments of a real run ----------------------------------------
+
+@pytest.mark.parametrize("wait", [0.5, 2.0, 4.0])
+def test_kill_9_anywhere_in_a_run_then_the_folder_resumes(tmp_path, wait):
+    """A training process killed at a moment in its run (before, during or after checkpoint
+    writes): the rerun finishes, the checkpoint loads, the log has each epoch once, in order,
+    and no temporary file is left. The moments are not timed assertions: any of them must pass."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "ngpu_lite", "train", "--task", "copy", "--preset", "tiny",
+           "--out", str(out), "--steps", "150"]
+    p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(wait)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=60)
+    r = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    steps = load_raw(out)["info"]["steps"]  # 150, or earlier once copy generalises (its until)
+    assert _log_steps(out) == list(range(25, steps + 1, 25)) and steps > 100
+    assert not [q.name for q in out.iterdir() if q.name.endswith((".tmp", ".pending"))]
