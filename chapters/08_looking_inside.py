@@ -211,17 +211,21 @@ print(f"mean u over steps: first operand {u_col[:sep].mean():.3f}, separator {u_
 # ## Multiplication
 #
 # Binary multiplication needs much more than a carry: every digit of the product depends on all
-# lower digits of both operands. The same tools apply; here is a random case.
+# lower digits of both operands. The shipped multiplication model is the improved Neural GPU
+# (2017) of chapter 7: one row, `m = 96` channels, products written with zeros to the full width.
+# The same tools apply; here is a random 12-bit product, drawn from the evaluation stream.
 
 # %%
 mul_model, source = explore.load_or_train("bmul")
-print(source)
-for digits in (4, 8):
+print(source, "|", ngpu_lite.model.model_name(mul_model.config), f"m = {mul_model.config.m}")
+for digits in (8, 20):
     acc = evaluate(mul_model, "bmul", digits, samples=pick(8, 64), seed=1)
-    print(f"bmul at {digits} bits: exact {acc['exact']:.3f}, per symbol {acc['per_symbol']:.3f}")
-ma, mb = explore.random_example("bmul", 4, random.Random(2))
+    print(f"bmul at {digits} bits: exact {acc['exact']:.3f}, per symbol {acc['per_symbol']:.3f}"
+          f" ({acc['samples']} fresh products)")
+ma, mb = explore.random_example("bmul", 12, ngpu_lite.tasks.eval_stream(2))
 mul = explore.trace(mul_model, "bmul", ma, mb)
-print(f"{ma} × {mb} = {mul.answer()}; read out: {mul.decoded(mul.steps)}")
+print(f"{ma} × {mb} = {mul.answer()} ({int(ma, 2)} × {int(mb, 2)} = {int(ma, 2) * int(mb, 2)}); "
+      f"read out after the last step: {mul.decoded(mul.steps)}")
 fig = explore.plot_timeline(mul)
 print(savefig(fig, "ch08_mul_timeline.png").name)
 display(fig)

@@ -176,11 +176,15 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
                                    else _kept_folder(recipe, best["seed"], runs_dir), recipe.task)
     accuracy = {str(d): _score(model, recipe.task, d, 64 if d >= 200 else 256)
                 for d in (20, 200)}
-    meta = {k: info[k] for k in ("preset", "seed", "steps", "wall_seconds", "recipe") if k in info}
+    meta = {k: info[k] for k in ("preset", "seed", "steps", "wall_seconds", "recipe", "phases",
+                                 "checks") if k in info}
     meta.update(hardware=info.get("hardware"), trained_git_commit=info.get("git_commit"),
                 max_train_digits=info.get("recipe", {}).get("max_digits"),
                 runs=runs, kept_seed=best["seed"], zoo_recipe=asdict(recipe), accuracy=accuracy)
     meta.update(steps=best["steps"], wall_seconds=round(60 * best["minutes"]))  # both phases
+    log = _kept_folder(recipe, best["seed"], runs_dir) / "log.jsonl"
+    if best["seed"] in seeds and log.exists():  # the kept run's log, for the chapters' curves
+        (FIGURES_DIR / f"{recipe.task}_training_log.jsonl").write_text(log.read_text())
     return checkpoints.save(checkpoints.SHIPPED_DIR / f"{recipe.task}.pt", model, recipe.task,
                             meta=meta)
 
@@ -291,7 +295,7 @@ def _main(argv: list[str] | None = None) -> int:
     r.add_argument("--samples-2000", type=int, default=SAMPLES[2000])
     r.add_argument("--name", default="results", help="output file stem in figures/")
     r.add_argument("--update", action="store_true",
-                   help="keep the other rows of an existing results file, replace these")
+                   help="keep the other rows and lengths of an existing results file")
     r.add_argument("--no-baseline", action="store_true", help="skip the LSTM baseline row")
     g = sub.add_parser("merge", help="merge results files measured separately into one table")
     g.add_argument("files", nargs="+", help="results JSON files in figures/ (later rows win)")
@@ -329,7 +333,9 @@ def _main(argv: list[str] | None = None) -> int:
     old_file = FIGURES_DIR / f"{args.name}.json"
     if args.update and old_file.exists():
         old = json.loads(old_file.read_text())
-        res["rows"] = {**old["rows"], **res["rows"]}
+        # cell by cell: a run that measures only some lengths keeps the others
+        res["rows"] = {name: {**old["rows"].get(name, {}), **res["rows"].get(name, {})}
+                       for name in {**old["rows"], **res["rows"]}}
         res["models"] = {**old.get("models", {}), **res["models"]}
     _write(res, args.name)
     return 0
