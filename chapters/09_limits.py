@@ -51,6 +51,7 @@ import torch
 from ngpu_lite import PAD, carry_chains, device, encode, pretrained
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.checkpoints import SHIPPED_DIR
+from ngpu_lite.model import model_name
 from ngpu_lite.tasks import decode, stack_examples, to_digits
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
@@ -74,7 +75,7 @@ for task, model in models.items():
     manifest_path = SHIPPED_DIR / f"{task}.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     c = model.config
-    name = "improved Neural GPU (2017)" if c.diagonal else "Neural GPU (2016)"
+    name = model_name(c)
     print(f"{task}: {name}, w={c.w}, m={c.m}, l={c.l}, preset {manifest.get('preset', '?')}, "
           f"{manifest.get('steps', '?')} training steps on operands of up to "
           f"{manifest.get('recipe', {}).get('max_digits', '?')} digits")
@@ -143,8 +144,8 @@ def run_cases(model, task: str, pairs, width: int, batch: int = 64) -> dict:
     out = {"exact": [], "kind": [], "first_wrong": [], "text": []}
     for i in range(0, len(pairs), batch):
         chunk = pairs[i:i + batch]
-        x, y, lengths = stack_examples([encode(task, to_digits(a, 2, width), to_digits(b, 2, width))
-                                        for a, b in chunk])
+        x, y, lengths = stack_examples([encode(task, to_digits(a, 2, width), to_digits(b, 2, width),
+                                               target=model.config.target) for a, b in chunk])
         pred = model.predict(x.to(DEVICE), lengths.to(DEVICE)).cpu()
         for p_row, y_row, n in zip(pred, y, lengths.tolist(), strict=True):
             kind = failure_kind(p_row, y_row, n)
@@ -152,7 +153,7 @@ def run_cases(model, task: str, pairs, width: int, batch: int = 64) -> dict:
             out["exact"].append(kind == "exact")
             out["kind"].append(kind)
             out["first_wrong"].append(int(wrong[0]) if len(wrong) else -1)
-            out["text"].append(decode(task, p_row))
+            out["text"].append(decode(task, p_row, model.config.target))
     return out
 
 

@@ -109,7 +109,7 @@ def parse_number(text: str, base: int) -> list[int]:
         raise TaskError("empty operand: give at least one digit")
     digits = []
     for ch in reversed(text):
-        if not ch.isdigit() or int(ch) >= base:
+        if ch not in "0123456789" or int(ch) >= base:  # ASCII only: '²'.isdigit() is True
             raise TaskError(f"digit {ch!r} in {text!r} is outside base {base} (use 0-{base - 1})")
         digits.append(int(ch))
     return digits

@@ -133,3 +133,15 @@ def test_training_and_evaluation_draw_from_disjoint_streams():
     # the old seeding did overlap: evaluation seed 0 was training seed 0's first step
     import random
     assert draws(random.Random(0), 32) <= draws(train_stream(0, 0), 32)
+
+
+def test_only_ascii_digits_are_digits():
+    """The bug: `str.isdigit` accepts superscript, full-width and Arabic-Indic digits."""
+    import pytest
+
+    from ngpu_lite.tasks import TaskError, parse_number
+
+    for text in ("1²", "１0", "١0"):
+        with pytest.raises(TaskError, match="outside base"):
+            parse_number(text, 2)
+    assert parse_number("110", 2) == [0, 1, 1]
