@@ -271,8 +271,9 @@ class RunFolderError(ValueError):
 LOCK = ".lock"
 IDENTITY = "run.json"
 # what a run folder may hold besides a checkpoint: a folder holding only these is a run's own
+SNAPSHOTS = "snapshots"  # the last `keep` checkpoints' weights, for averaging
 _RUN_FILES = {"log.jsonl", LOCK, IDENTITY, "checkpoint.pt", "checkpoint.json",
-              ".checkpoint.json.pending"}
+              ".checkpoint.json.pending", SNAPSHOTS}
 
 
 def _is_run_file(name: str) -> bool:
@@ -473,6 +474,7 @@ def train(
     progress: bool = True,
     start_model: NeuralGPU | None = None,
     device: str | torch.device | None = None,
+    keep: int = 0,
     **overrides,
 ) -> TrainResult:
     """Train a Neural GPU on `task` and return it with its history.
@@ -484,8 +486,12 @@ def train(
     long lengths cost more than the training between them). A list of such tests must all pass
     at one check, in order (say 200 digits, then 2000). A resumed run that already passed the
     same `until` returns at once.
-    `start_model` continues training a given model instead of a fresh one.
+    `start_model` continues training a given model instead of a fresh one. With `keep` and an
+    `out` folder, the weights of the last `keep` checkpoints stay in `out/snapshots/` (for
+    `checkpoints.average`, the paper's averaging of models).
     """
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
+        raise ValueError(f"keep must be a whole number of at least 0, not {keep!r}")
     check_options(steps, minutes, until, checkpoint_every, check_every, seed)
     if out is None:
         return _train(task, preset, out=None, seed=seed, steps=steps, minutes=minutes, until=until,
@@ -500,7 +506,8 @@ def train(
         with _RunLock(out):
             return _train(task, preset, out=out, seed=seed, steps=steps, minutes=minutes,
                           until=until, checkpoint_every=checkpoint_every, check_every=check_every,
-                          progress=progress, start_model=start_model, device=device, **overrides)
+                          progress=progress, start_model=start_model, device=device, keep=keep,
+                          **overrides)
     except OSError as e:  # a folder that cannot be made or written (permissions, a full disk)
         raise RunFolderError(f"cannot write in {out} ({e.strerror or e}); choose another --out "
                              "folder or free space, then rerun to resume") from None
@@ -520,6 +527,7 @@ def _train(
     progress: bool = True,
     start_model: NeuralGPU | None = None,
     device: str | torch.device | None = None,
+    keep: int = 0,
     **overrides,
 ) -> TrainResult:
     """The body of `train`, run with the run folder locked."""
@@ -706,12 +714,30 @@ def _train(
             if out is not None and state["step"] % checkpoint_every == 0:
                 state["seconds"] = time.time() - start
                 save()
+                if keep:
+                    snapshot(out, model, t.name, state["step"], keep)
     finally:
         bar.close()
     state["seconds"] = time.time() - start
     state["phases"][-1].update(to_step=state["step"], stopped=stopped)
     save()
     return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
+
+
+def snapshot(out: Path, model: NeuralGPU, task: str, step: int, keep: int) -> None:
+    """Keep this step's weights as `out/snapshots/step-STEP.pt` and only the last `keep` of them."""
+    folder = out / SNAPSHOTS
+    checkpoints.save(folder / f"step-{step}.pt", model, task, meta={"steps": step})
+    for old in snapshots(out)[:-keep]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".json").unlink(missing_ok=True)
+
+
+def snapshots(out: str | Path) -> list[Path]:
+    """The snapshot files of a run folder, oldest first."""
+    folder = Path(out) / SNAPSHOTS
+    found = folder.glob("step-*.pt") if folder.is_dir() else []
+    return sorted(found, key=lambda p: int(p.stem.split("-")[1]))
 
 
 def _until_passed(model: NeuralGPU, task: str, tests: list[tuple[int, int]], step: int,

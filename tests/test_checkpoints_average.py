@@ -31,3 +31,21 @@ def test_models_of_different_sizes_cannot_be_averaged(tmp_path):
         checkpoints.average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"])
     with pytest.raises(checkpoints.CheckpointError, match="nothing to average"):
         checkpoints.average([])
+
+
+def test_a_run_keeps_the_weights_of_its_last_checkpoints(tmp_path):
+    """`keep=k` leaves exactly the last k checkpoints' weights in the run folder, named by step
+    (the bug: old snapshots piling up, or the current one missing)."""
+    from ngpu_lite import train
+    from ngpu_lite.train import snapshots
+
+    train("copy", "tiny", out=tmp_path, seed=0, steps=50, checkpoint_every=10, keep=3,
+          progress=False)
+    assert [p.stem for p in snapshots(tmp_path)] == ["step-30", "step-40", "step-50"]
+    last = checkpoints.load(snapshots(tmp_path)[-1], "copy")[0]
+    final = checkpoints.load(tmp_path, "copy")[0]
+    for a, b in zip(last.parameters(), final.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    again = train("copy", "tiny", out=tmp_path, seed=0, steps=60, checkpoint_every=10, keep=3,
+                  progress=False)  # the folder with its snapshots resumes
+    assert again.steps == 60 and len(snapshots(tmp_path)) == 3
