@@ -239,12 +239,14 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
     shipped = sorted(p.stem for p in checkpoints.SHIPPED_DIR.glob("*.pt"))
     rows: dict[str, dict] = {}
     models: dict[str, str] = {}  # which architecture each row measured
+    shas: dict[str, str] = {}  # and which checkpoint file
     for name in tasks or shipped:
         if name.startswith("lstm-"):
             continue
         model = checkpoints.pretrained(name, device="cpu")
         rows[name] = {str(d): _timed_score(model, name, d, samples[d], progress) for d in digits}
         models[name] = model_name(model.config)
+        shas[name] = _manifest(name).get("sha256", "")
         if progress:
             print(name, {d: f"{r['exact']:.1%}" for d, r in rows[name].items()}, flush=True)
     if baseline and (checkpoints.SHIPPED_DIR / "lstm-badd.pt").exists():
@@ -261,7 +263,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
         rows["lstm-badd"] = row
     return {"command": "python -m ngpu_lite.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
             "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,
-            "models": models,
+            "models": models, "sha256": shas,
             "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
 
 
@@ -365,10 +367,14 @@ def _main(argv: list[str] | None = None) -> int:
     old_file = FIGURES_DIR / f"{args.name}.json"
     if args.update and old_file.exists():
         old = json.loads(old_file.read_text())
-        # cell by cell: a run that measures only some lengths keeps the others
-        res["rows"] = {name: {**old["rows"].get(name, {}), **res["rows"].get(name, {})}
+        # cell by cell: a run that measures only some lengths keeps the others, unless they were
+        # measured on another checkpoint file (a re-shipped model starts a fresh row)
+        same = {n for n in res["rows"] if old.get("sha256", {}).get(n) == res["sha256"].get(n)}
+        res["rows"] = {name: {**(old["rows"].get(name, {}) if name in same or name not in
+                                 res["rows"] else {}), **res["rows"].get(name, {})}
                        for name in {**old["rows"], **res["rows"]}}
         res["models"] = {**old.get("models", {}), **res["models"]}
+        res["sha256"] = {**old.get("sha256", {}), **res["sha256"]}
     _write(res, args.name)
     return 0
 
