@@ -50,6 +50,9 @@ def evaluate(
     (1, 2, 4, ...), so a model that is not there yet costs about one example's time to say so.
     """
     t = get_task(task)
+    for name, value in (("digits", digits), ("samples", samples)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
     rng = eval_stream(seed)
     length = length_for(digits)
     bs = batch_size or min(samples, batch_size_for(model, length))

@@ -66,6 +66,10 @@ class NeuralGPU(nn.Module):
         super().__init__()
         self.config = Config(w=w, m=m, l=l, kernel=kernel, relax_sets=relax_sets, **extra)
         c = self.config
+        for name, value in (("w", w), ("m", m), ("l", l), ("kernel", kernel),
+                            ("relax_sets", relax_sets), ("n_symbols", c.n_symbols)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
         if kernel % 2 != 1:
             raise ValueError("kernel must be odd so the image keeps its size")
         for name, value, allowed in (("dropout_on", c.dropout_on, ("state", "candidate")),
@@ -169,11 +173,15 @@ class NeuralGPU(nn.Module):
         input or target is not PAD, so a short example must hold its answer for extra steps.
         """
         c = self.config
+        if x.dim() != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"x must be a non-empty batch of symbols [B, n], not shape {tuple(x.shape)}")
         B, n = x.shape
         device = x.device
         if lengths is None:
             lengths = torch.full((B,), n, dtype=torch.long, device=device)
         lengths = lengths.to(device)
+        if lengths.shape != (B,) or bool((lengths < 1).any()) or bool((lengths > n).any()):
+            raise ValueError(f"lengths must be [B] = [{B}] values between 1 and n = {n}")
         # longest first, so the examples still running are always a prefix of the batch
         order = torch.argsort(lengths, descending=True, stable=True)
         lens = lengths[order].tolist()

@@ -185,3 +185,23 @@ def test_glibc_accepts_the_setting_that_keeps_freed_memory_for_the_next_step():
         return
     assert ngpu_lite.KEEPS_FREED_MEMORY is True
     assert keep_freed_memory() is True
+
+
+def test_the_model_refuses_nonsense_sizes_and_batches_with_one_clear_error():
+    """Issue 17 item 9: m=0 divided by zero, relax_sets=0 raised IndexError, an empty batch
+    failed inside torch.cat, negative lengths gave answers."""
+    import pytest
+
+    from ngpu_lite import NeuralGPU, evaluate
+
+    for bad in (dict(m=0), dict(relax_sets=0), dict(l=-1), dict(w=1.5), dict(dropout_on="nope"),
+                dict(target="spaces")):
+        with pytest.raises(ValueError):
+            NeuralGPU(**bad)
+    model = NeuralGPU(w=1, m=4, l=1)
+    with pytest.raises(ValueError, match="non-empty"):
+        model(torch.zeros(0, 5, dtype=torch.long))
+    with pytest.raises(ValueError, match="lengths"):
+        model(torch.ones(2, 5, dtype=torch.long), torch.tensor([5, -1]))
+    with pytest.raises(ValueError, match="samples"):
+        evaluate(model, "copy", 3, samples=0)
