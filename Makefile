@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench assignments checkpoints results sync book clean-venv
+.PHONY: lab test test-all lint bench assignments checkpoints results sync book figures clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(STAMP)
 # Re-pair every chapter's .ipynb with its edited .py source (the .py wins).
 sync: $(STAMP)
 	for f in chapters/[0-9][0-9]_*.py; do $(VENV)/bin/jupytext --to ipynb --update -o $${f%.py}.ipynb $$f; done
+
+# Re-execute every chapter in the default mode and store its outputs, writing the book's own
+# figures/ (a reader's run of a chapter writes figures/local/ instead). Slow: minutes per chapter.
+figures: $(STAMP)
+	cd chapters && for f in [0-9][0-9]_*.ipynb; do NGPU_FIGURES=repo OMP_NUM_THREADS=1 ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 $$f || exit 1; done
 
 # The chapters, with their stored outputs, as a static site: open _build/html/index.html.
 book: $(STAMP)

@@ -1,13 +1,17 @@
 """Helpers for the chapters: the run mode, where figures go, and loading or training a model.
 
 `NGPU_FAST=1` (set by `make test`) makes every training cell run for seconds and sends figures to
-a temporary folder; a default run writes figures into the repository's `figures/`.
+a temporary folder, removed when the kernel exits. A reader's default run writes its figures to
+`figures/local/` (ignored by git), so running a chapter never changes a committed file;
+`NGPU_FIGURES=repo` (what `make figures` sets) writes the book's own `figures/` on purpose.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,14 +32,19 @@ def pick(fast, default):
 
 
 def figures_dir() -> Path:
-    """`figures/` of the repository in a default run; a temporary folder in fast mode."""
+    """Where a chapter saves its figures: the repository's `figures/` with `NGPU_FIGURES=repo`,
+    else a temporary folder (removed at exit) in fast mode, else `figures/local/`."""
     global _TMP_FIGURES
-    if fast_mode():
+    if os.environ.get("NGPU_FIGURES", "") == "repo":
+        path = ROOT / "figures"
+    elif fast_mode():
         if _TMP_FIGURES is None:
             _TMP_FIGURES = Path(tempfile.mkdtemp(prefix="ngpu-figures-"))
+            atexit.register(shutil.rmtree, _TMP_FIGURES, ignore_errors=True)
         return _TMP_FIGURES
-    path = ROOT / "figures"
-    path.mkdir(exist_ok=True)
+    else:
+        path = ROOT / "figures" / "local"
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
