@@ -12,6 +12,8 @@ import json
 import math
 import os
 import random
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -618,8 +620,12 @@ def _train(
     total = steps if steps is not None else None
     bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"train {t.name}",
                unit="step", dynamic_ncols=True)
+    interrupt = _Interrupt() if out is not None else None
     try:
         while True:
+            if interrupt is not None and interrupt.asked:
+                stopped = "interrupted"  # Ctrl-C: stop between two steps and keep them all
+                break
             if tests and state["stopped"] == passed_label:
                 stopped = "generalised"  # a resumed run that already passed this test stays done
                 break
@@ -718,10 +724,37 @@ def _train(
                     snapshot(out, model, t.name, state["step"], keep)
     finally:
         bar.close()
+        if interrupt is not None:
+            interrupt.restore()
     state["seconds"] = time.time() - start
     state["phases"][-1].update(to_step=state["step"], stopped=stopped)
     save()
+    if stopped == "interrupted":
+        raise KeyboardInterrupt(f"training interrupted at step {state['step']}, saved in {out}")
     return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
+
+
+class _Interrupt:
+    """While a run with a folder trains, Ctrl-C (SIGINT) asks it to stop after the current step,
+    save a checkpoint of that step and raise KeyboardInterrupt: nothing trained is lost, and the
+    rerun resumes as the same run. A second Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.asked:
+            self.restore()
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def restore(self) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
 
 
 def snapshot(out: Path, model: NeuralGPU, task: str, step: int, keep: int) -> None:

@@ -272,3 +272,35 @@ def test_the_checkpoint_records_every_phase_and_check_of_a_run(tmp_path, monkeyp
     # epochs of 25 steps: checks at 25 and 50, then every 2nd epoch: 100
     assert [c["step"] for c in info["checks"]] == [25, 50, 100]
     assert all(c["passed"] == 0 and c["digits"] == 30 for c in info["checks"])
+
+
+def test_ctrl_c_stops_after_the_step_saves_it_and_the_rerun_continues(tmp_path, monkeypatch):
+    """Issue 17 item 8: Ctrl-C threw away up to 99 steps. Now the step in progress finishes, is
+    saved, KeyboardInterrupt follows, and the rerun goes on from that step."""
+    import signal
+    import sys
+
+    from ngpu_lite import checkpoints
+
+    tr = sys.modules["ngpu_lite.train"]
+    real_end = tr._end_epoch
+
+    def end_and_press_ctrl_c(*args, **kwargs):
+        rec = real_end(*args, **kwargs)
+        if rec["step"] == 25:
+            signal.raise_signal(signal.SIGINT)  # as a terminal or a kernel interrupt does
+        return rec
+
+    monkeypatch.setattr(tr, "_end_epoch", end_and_press_ctrl_c)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt, match="step 25"):
+        train("copy", "tiny", out=tmp_path, seed=0, steps=100, checkpoint_every=100,
+              progress=False)
+    assert checkpoints.load_raw(tmp_path)["info"]["steps"] == 25  # not 0: nothing was lost
+    assert signal.getsignal(signal.SIGINT) == before  # the handler is given back
+    monkeypatch.setattr(tr, "_end_epoch", real_end)
+    again = train("copy", "tiny", out=tmp_path, seed=0, steps=50, progress=False)
+    assert again.steps == 50
+    phases = checkpoints.load_raw(tmp_path)["info"]["phases"]
+    assert [(p["from_step"], p["to_step"], p["stopped"]) for p in phases] == [
+        (0, 25, "interrupted"), (25, 50, "steps")]
