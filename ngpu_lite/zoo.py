@@ -366,17 +366,21 @@ def _main(argv: list[str] | None = None) -> int:
     res["command"] = "python -m ngpu_lite.zoo " + " ".join(argv if argv is not None else sys.argv[1:])
     old_file = FIGURES_DIR / f"{args.name}.json"
     if args.update and old_file.exists():
-        old = json.loads(old_file.read_text())
-        # cell by cell: a run that measures only some lengths keeps the others, unless they were
-        # measured on another checkpoint file (a re-shipped model starts a fresh row)
-        same = {n for n in res["rows"] if old.get("sha256", {}).get(n) == res["sha256"].get(n)}
-        res["rows"] = {name: {**(old["rows"].get(name, {}) if name in same or name not in
-                                 res["rows"] else {}), **res["rows"].get(name, {})}
-                       for name in {**old["rows"], **res["rows"]}}
-        res["models"] = {**old.get("models", {}), **res["models"]}
-        res["sha256"] = {**old.get("sha256", {}), **res["sha256"]}
+        res = update_results(json.loads(old_file.read_text()), res)
     _write(res, args.name)
     return 0
+
+
+def update_results(old: dict, new: dict) -> dict:
+    """`new` measurements over an `old` results file, cell by cell: a run that measures only some
+    lengths keeps the others, unless they were measured on another checkpoint file (by sha256):
+    a re-shipped model starts a fresh row."""
+    same = {n for n in new["rows"] if old.get("sha256", {}).get(n) == new["sha256"].get(n)}
+    rows = {name: {**(old["rows"].get(name, {}) if name in same or name not in new["rows"]
+                      else {}), **new["rows"].get(name, {})}
+            for name in {**old["rows"], **new["rows"]}}
+    return dict(new, rows=rows, models={**old.get("models", {}), **new.get("models", {})},
+                sha256={**old.get("sha256", {}), **new["sha256"]})
 
 
 def _write(res: dict, name: str) -> None:

@@ -110,3 +110,19 @@ def test_build_of_one_seed_keeps_the_other_seeds_records_in_the_competition(tmp_
     assert [r["seed"] for r in res["runs"]] == [0, 1]
     assert res["runs"][0]["exact_200"] == 0.5
     assert res["kept"] == 1  # the old run of seed 1 scored better at 200 digits
+
+
+def test_an_update_keeps_other_lengths_of_the_same_model_but_not_of_a_reshipped_one():
+    """The bug this catches: re-measuring 20-200 bits of a re-shipped bmul kept the old model's
+    2000-bit cell in the row, as if the new model had scored it."""
+    cell = {"exact": 0.5, "samples": 64}
+    old = {"rows": {"bmul": {"20": cell, "2000": cell}, "badd": {"20": cell}},
+           "sha256": {"bmul": "aaa", "badd": "bbb"}, "models": {}}
+    new = {"rows": {"bmul": {"20": {"exact": 1.0, "samples": 1024}}}, "sha256": {"bmul": "aaa"},
+           "models": {"bmul": "improved Neural GPU (2017)"}}
+    same = zoo.update_results(old, new)
+    assert set(same["rows"]["bmul"]) == {"20", "2000"} and same["rows"]["bmul"]["20"]["exact"] == 1
+    assert same["rows"]["badd"] == {"20": cell}
+    reshipped = zoo.update_results(old, dict(new, sha256={"bmul": "ccc"}))
+    assert set(reshipped["rows"]["bmul"]) == {"20"}
+    assert reshipped["sha256"] == {"bmul": "ccc", "badd": "bbb"}
