@@ -155,9 +155,12 @@ def dropout_2016(length: int) -> float:
 
 
 # NBVAL_CHECK_OUTPUT
+paper_2016_rule = get_preset("paper", dropout_rule="length")
 print(f"{'digits':>6s} {'length':>6s} {'library, paper preset':>22s} {'2016 code':>10s} {'ratio':>6s}")
 for d in [3, 8, 10, 20]:
     assert abs(dropout_from_scratch(paper.dropout, d) - dropout_rate(paper, d)) < 1e-12
+    # the library also has the 2016 rule, as an option of a preset: it must agree with ours
+    assert abs(dropout_2016(length_for(d)) - dropout_rate(paper_2016_rule, d)) < 1e-12
     lib, ref = dropout_rate(paper, d), dropout_2016(length_for(d))
     print(f"{d:6d} {length_for(d):6d} {lib:22.3f} {ref:10.3f} {lib / ref:6.1f}")
 print(f"20-bit addition: the library's paper preset drops {dropout_rate(paper, 20):.3f} of the state, "

@@ -43,6 +43,9 @@ class Preset:
     clip: float = 1.0  # gradient-norm clipping; 0 turns it off
     dropout: float = 0.15  # state dropout at 8 digits, scaled as 8/digits above that
     dropout_scaled: bool = True  # False: the same dropout at every length (the improved recipe's)
+    # "digits": dropout · min(1, 8 / digits), the library's rule; "length": the 2016 code's,
+    # dropout · 8 / L at every length, L the padded bucket length of the batch (`bucket_2016`)
+    dropout_rule: str = "digits"
     dropout_final: float = 0.0  # once the curriculum reaches max_digits: this constant rate (0: off)
     dropout_step: float = 0.0  # >0: reach dropout_final in steps of this size, one per fitted epoch
     noise: float = 0.0  # gradient-noise scale; 0 turns it off
@@ -139,11 +142,22 @@ def add_gradient_noise(params, sigma: float, generator: torch.Generator | None =
             p.grad.add_(z.to(p.grad) * sigma)
 
 
+BINS_2016 = (8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 64)  # data_utils.bins, trimmed as its trainer
+FORWARD_MAX_2016 = 401
+
+
+def bucket_2016(length: int) -> int:
+    """The padded length the 2016 code gives a sequence of `length` (`data_utils.pad`)."""
+    return next((b for b in BINS_2016 if b >= length), FORWARD_MAX_2016)
+
+
 def dropout_rate(p: Preset, digits: int, level: int = 0, final: float | None = None) -> float:
-    """The code's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits` (or `dropout` at
-    every length when the preset's `dropout_scaled` is False). With `dropout_final`, that rate
-    instead once the curriculum `level` is the longest length: strong noise on a model that has
-    fit every training length makes it robust over thousands of steps, i.e. on far longer inputs.
+    """The library's schedule: `dropout` up to 8 digits, then `dropout · 8 / digits` (or `dropout`
+    at every length when the preset's `dropout_scaled` is False); with `dropout_rule="length"` the
+    2016 code's `dropout · 8 / L`, L the padded bucket length of `2 · digits + 1`. With
+    `dropout_final`, that rate instead once the curriculum `level` is the longest length: strong
+    noise on a model that has fit every training length makes it robust over thousands of steps,
+    i.e. on far longer inputs.
     With `dropout_step` the rate climbs there step by step: `final` is how far it has got."""
     if p.dropout_final > 0 and level >= p.max_digits:
         if p.dropout_step > 0 and final is not None:
@@ -151,6 +165,10 @@ def dropout_rate(p: Preset, digits: int, level: int = 0, final: float | None = N
         return p.dropout_final
     if not p.dropout_scaled:
         return p.dropout
+    if p.dropout_rule == "length":
+        return p.dropout * 8.0 / bucket_2016(2 * max(1, digits) + 1)
+    if p.dropout_rule != "digits":
+        raise ValueError(f"dropout_rule must be 'digits' or 'length', not {p.dropout_rule!r}")
     return p.dropout * min(1.0, 8.0 / max(1, digits))
 
 

@@ -175,8 +175,23 @@ def test_dropout_shrinks_with_length_unless_the_preset_keeps_it_constant():
     scaled = get_preset("fast", dropout=0.5)
     constant = get_preset("fast", dropout=0.5, dropout_scaled=False)
     assert dropout_rate(scaled, 4) == dropout_rate(constant, 4) == 0.5
-    assert dropout_rate(scaled, 20) == pytest.approx(0.2)  # the paper code's 8 / digits
+    assert dropout_rate(scaled, 20) == pytest.approx(0.2)  # the library's 8 / digits
     assert dropout_rate(constant, 20) == 0.5
+
+
+def test_the_2016_rule_gives_the_2016_codes_numbers():
+    """Against the 2016 code (neural_gpu.py: keep_prob = 1 - dropout * 8 / length, `length` the
+    padded bucket of data_utils.bins), worked out by hand for dropout 0.15: 20-bit addition has
+    length 41, padded to 48: 0.025; 3 bits, length 7 in bucket 8: 0.15; 10 bits, length 21 in
+    bucket 24: 0.05; 30 bits, length 61 in bucket 64: 0.01875. The library's own rule differs."""
+    from ngpu_lite.train import dropout_rate
+
+    code = get_preset("paper", dropout_rule="length")
+    for digits, rate in ((20, 0.025), (3, 0.15), (10, 0.05), (30, 0.01875)):
+        assert dropout_rate(code, digits) == pytest.approx(rate)
+    assert dropout_rate(get_preset("paper"), 20) == pytest.approx(0.06)  # 0.15 · 8/20
+    with pytest.raises(ValueError, match="dropout_rule"):
+        dropout_rate(get_preset("paper", dropout_rule="bits"), 20)
 
 
 def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
