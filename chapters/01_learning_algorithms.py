@@ -18,15 +18,18 @@
 # Can a neural network learn an *algorithm*, such as long addition, from nothing but examples of
 # inputs and answers, and then run it on inputs far longer than any it has seen? That is the
 # question of Kaiser & Sutskever's *Neural GPUs Learn Algorithms* (ICLR 2016), and this book
-# rebuilds their answer piece by piece. This first chapter sets the stage. You will
+# rebuilds their answer piece by piece. This first chapter sets the stage.
 #
-# 1. see the paper's tasks and how each is written as a sequence of symbols, on real examples
-#    from `ngpu_lite.tasks`;
-# 2. see why *length generalisation*, not accuracy on the training lengths, is the test;
-# 3. write an LSTM step from scratch and check it against PyTorch's;
-# 4. load (or train) a sequence-to-sequence LSTM with attention trained on binary addition with a
-#    curriculum up to 20 bits, and measure it on fresh inputs at many lengths, the measurement
-#    that the rest of the book repeats for the Neural GPU.
+# **Learning objectives.** After this chapter you can
+#
+# 1. write an example of each of the paper's tasks as symbols (digit `d` as `d + 1`, PAD 0, lowest
+#    digit first, a separator between operands) with `ngpu_lite.tasks`, and decode it back;
+# 2. say why *length generalisation*, exact answers on inputs longer than any in training, is the
+#    test of a learned algorithm, and bound how many test inputs of a width training can have seen;
+# 3. write an LSTM step from scratch and check it against `torch.nn.LSTM` on the same weights;
+# 4. measure the LSTM + attention baseline, trained on binary addition up to 20 bits, on fresh
+#    inputs at many lengths (exact and per symbol), and find where its wrong answers begin: the
+#    measurement that the rest of the book repeats for the Neural GPU.
 
 # %%
 import json

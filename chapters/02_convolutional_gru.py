@@ -18,12 +18,18 @@
 # The Neural GPU has exactly one kind of building block: the *convolutional gated recurrent
 # unit* (CGRU). It takes a state `s`, a small image with `m` channels, and returns a new state of
 # the same shape. This chapter writes it from scratch, one equation at a time, and checks every
-# piece against `ngpu_lite` on the same weights. You will
+# piece against `ngpu_lite` on the same weights.
 #
-# 1. write the convolution `U * s + B` as a sum of shifted matrix products;
-# 2. write the update gate `u`, the reset gate `r`, the candidate and the CGRU itself;
-# 3. see why the paper's *sigmoid cutoff* lets a gate close exactly, numerically and in a figure;
-# 4. look at the gates of a briefly trained Neural GPU while it adds two binary numbers.
+# **Learning objectives.** After this chapter you can
+#
+# 1. write the convolution `U * s + B` as a sum of shifted matrix products and check it against
+#    `F.conv2d`;
+# 2. write the update gate `u`, the reset gate `r`, the candidate and the CGRU itself, match
+#    `ngpu_lite.CGRU` on the same weights, and count its parameters (15,624 at `m = 24`);
+# 3. say where the paper's *sigmoid cutoff* reaches exactly 0 and 1 (`x = ∓ln 11`), compute how much
+#    of a value a gate keeps after `T` steps with and without it, and what it costs in gradient;
+# 4. record the gates of a briefly trained Neural GPU (2016) with the `hook` argument while it adds
+#    two binary numbers, and count how many sit exactly at 0 or 1 against an untrained model.
 #
 # The equations (Kaiser & Sutskever 2016, §2), with `*` a convolution over the image:
 #

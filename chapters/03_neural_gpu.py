@@ -17,13 +17,18 @@
 #
 # Chapter 2 built one convolutional GRU. This chapter stacks it into the whole Neural GPU of
 # Kaiser & Sutskever (2016): a *mental image* that the input is written into, `n` steps of `l`
-# CGRUs that rewrite it, and a read-out from its first column. You will
+# CGRUs that rewrite it, and a read-out from its first column.
 #
-# 1. write the embedding, the steps, the read-out and the masking from scratch, and check the
-#    result against `ngpu_lite.NeuralGPU` on the same weights;
-# 2. count the parameters of the paper's configuration;
-# 3. train small Neural GPUs on *copy* and *reverse* with short inputs, and measure them on fresh
-#    inputs ten times longer than any they were trained on.
+# **Learning objectives.** After this chapter you can
+#
+# 1. write the embedding, the `n` steps of `l` CGRUs, the masking and the read-out from scratch, and
+#    check the result against `ngpu_lite.NeuralGPU` on the same weights;
+# 2. show how far one CGRU and one step move information (two and four cells), and why the model
+#    runs as many steps as the input is long;
+# 3. show that masking gives an example the same logits alone and inside a padded batch, and count
+#    the parameters of the paper's configuration by hand (31,248 per parameter set);
+# 4. train small Neural GPUs (2016) on *copy* and *reverse* with inputs of at most 13 bits, and
+#    measure them, exact and per symbol, on fresh inputs up to 131 bits, ten times longer.
 
 # %%
 import random

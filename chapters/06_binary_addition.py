@@ -18,14 +18,19 @@
 # This is the paper's first headline result: a Neural GPU trained on binary additions of numbers
 # of at most 20 bits adds numbers of 200 and 2000 bits without a single wrong digit, while an
 # LSTM with attention, trained on the same data, fails from a few bits beyond its training
-# lengths. In this chapter you will
+# lengths.
 #
-# 1. look at what addition asks of a network: the encoding, and how far a carry travels;
-# 2. train a Neural GPU on operands of at most 20 bits for a couple of minutes and measure it on
-#    fresh inputs;
-# 3. test the shipped model, trained with the full recipe, on fresh 20-, 200- and 2000-bit
-#    numbers, and check one 2000-bit sum bit by bit against Python's integers;
-# 4. put the Neural GPU beside the LSTM + attention baseline at growing lengths.
+# **Learning objectives.** After this chapter you can
+#
+# 1. encode an addition as the network sees it, find the carry chains of a sum with
+#    `carry_chains`, and measure how the longest chain of random operands grows with their width;
+# 2. train an improved Neural GPU (2017) (the `fast` preset) on operands of at most 20 bits for a
+#    couple of minutes, and read from its curriculum, its training error and fresh test cases how
+#    far it got;
+# 3. test the shipped addition model, trained with the full recipe, on fresh 20-, 200- and
+#    2000-bit sums, and check a 2000-bit answer bit by bit against Python's integers;
+# 4. compare its exact and per-symbol rates with the LSTM + attention baseline's at 10 to 200
+#    bits, and say why whole answers, not symbols, are counted.
 
 # %%
 import json

@@ -16,13 +16,20 @@
 # # Chapter 8. Looking inside: the state explorer
 #
 # A trained Neural GPU answers 2000-bit additions, but its answer is a read-out of a mental image
-# that was rewritten `n` times. In this chapter we open the image up. We will build:
+# that was rewritten `n` times. In this chapter we open the image up.
 #
-# 1. a **trace**: one run of the model that keeps the mental image `s`, the update gate `u` and the
-#    reset gate `r` after every step and layer, and the answer the read-out would give at that step;
-# 2. **static views** of a trace: the image at one step, a space-time picture of all steps, and
-#    how many output symbols are already right, step by step;
-# 3. a **live explorer** (ipywidgets): type two numbers, then step through the computation.
+# **Learning objectives.** After this chapter you can
+#
+# 1. record a **trace** with the forward `hook`: the mental image `s`, the update gate `u` and the
+#    reset gate `r` after every step and layer, and the answer the read-out would give at that
+#    step, and check it against `explore.trace`;
+# 2. draw and read the **static views** of a trace: the image at one step (`plot_step`), a
+#    space-time picture of all steps (`plot_timeline`), and how many output symbols are right,
+#    step by step (`plot_progress`);
+# 3. find with `settle_steps` the step from which each output position stays right, for long
+#    carries and random operands, and compare the mean update gate over the two operands;
+# 4. use the **live explorer** (ipywidgets): type two numbers, step through the computation, and
+#    drive the widgets from code.
 #
 # Everything lives in `ngpu_lite.explore`; we write the trace in the open first and check it
 # against the library's.

@@ -26,14 +26,21 @@
 # $000\dots002 \times 000\dots002$.
 #
 # In this chapter we test the shipped models in the same way, on *structured families* of inputs
-# instead of random ones:
+# instead of random ones.
 #
-# 1. long carry chains: a carry that must run $k$ positions, for $k$ from 1 up to the whole width;
-# 2. operands with many zeros: each bit is 1 with a probability $p$ from 0.02 to 0.5, and the
-#    extreme cases $0\dots01 + 0\dots01$ and $0\dots010 + 0\dots010$ (with $0\dots010 \times
-#    0\dots010$, the binary form of Price et al.'s $000\dots002 \times 000\dots002$, when a
-#    multiplication model is shipped);
-# 3. symmetric operands: $a + a$ against random pairs.
+# **Learning objectives.** After this chapter you can
+#
+# 1. measure how long the carry chains of random operands are, and say why a random test almost
+#    never holds a long one;
+# 2. build long carry chains $a + (2^k - a)$, a carry that must run $k$ positions for $k$ from 1 up
+#    to the whole width, and measure the shipped model on them against random operands;
+# 3. do the same for operands with many zeros (each bit 1 with a probability $p$ from 0.02 to 0.5,
+#    and the extreme cases $0\dots01 + 0\dots01$ and $0\dots010 + 0\dots010$, with $0\dots010
+#    \times 0\dots010$, the binary form of Price et al.'s $000\dots002 \times 000\dots002$, when a
+#    multiplication model is shipped) and for symmetric operands $a + a$;
+# 4. sort a wrong answer by its first wrong position into a wrong digit, an answer that stopped
+#    early or one that ran on, and say why a per-symbol rate on random inputs cannot show these
+#    failures.
 #
 # Every family is compared with random operands of the same width, and every claim below about our
 # model refers to a number that a cell printed. Reruns draw other cases, and the shipped checkpoint
