@@ -403,8 +403,9 @@ for task in models:
 # of its failures was a wrong digit: every digit it wrote was right, and what it got wrong is where
 # the answer ends. The multiplication model writes its products with zeros to the full width
 # (chapter 7), so it has no PAD to misplace: its failures are all wrong digits, a failure to
-# multiply. It holds on sparse 60-bit operands (the counts above) but not on Price et al.'s own
-# kind of case at 100 and 200 bits (printed above), just as they found for the paper's models.
+# multiply. In the run stored here it holds on sparse 60-bit operands (the counts above) and on
+# Price et al.'s own kind of case at 100 and 200 bits (printed above), where they found models
+# failing; its weak family is another one, products of two runs of ones (chapter 7).
 #
 # ## Symmetric operands
 #
