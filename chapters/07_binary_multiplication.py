@@ -207,8 +207,8 @@ for what, f, d, where in POINTS:
 # * **bf16 convolutions.** The shipped run used `precision="bf16"` (chapter 10's benchmarks):
 #   convolutions in bfloat16, weights and state in float32, about half the time per step here.
 #
-# Which of the other points matter has not been measured yet; the set-up was copied whole because
-# the partial copy failed.
+# The set-up was copied whole because a partial copy failed; which points matter is measured
+# below, after the training log.
 #
 # ## Training
 #
@@ -216,8 +216,8 @@ for what, f, d, where in POINTS:
 # book's 2-core CPU a step of the `dngpu` preset takes about two seconds, and learning takes
 # hundreds of steps, so a default run of this chapter does not train: it loads the shipped
 # model and its training log. In fast mode a few steps of a narrow copy of the recipe show the
-# loop running. With `RETRAIN = True` the cell runs the full recipe of the shipped model (about an
-# hour on a CPU; it checkpoints to `runs/ch07-bmul` and resumes when rerun).
+# loop running. With `RETRAIN = True` the cell runs the full recipe of the shipped model (about two
+# hours on a CPU; it checkpoints to `runs/ch07-bmul` and resumes when rerun).
 
 # %%
 RETRAIN = False
@@ -260,6 +260,29 @@ if log:
     done = next((h for h in checks if h.get("until_passed")), None)
     print("first check with 64 fresh 200-bit products all exact:",
           f"step {done['step']}" if done else "none in the log")
+
+# %% [markdown]
+# **Which points matter.** `python -m benchmarks.bmul_arms` measures them one at a time: the
+# `dngpu` preset with one point changed (`ARMS` in that file says which), the same seed (so the
+# same data) and the same number of steps. The arms measured so far, beside the shipped run's
+# log at the same step:
+
+# %%
+arms_path = FIGURES_DIR / "bmul_arms.json"
+arms = json.loads(arms_path.read_text()) if arms_path.exists() else []
+by_step = {h["step"]: h for h in log}
+for arm in arms:
+    last_step, last_acc, last_loss = arm["curve"][-1]
+    ref = by_step.get(last_step)
+    changed = {k: v for k, v in arm["overrides"].items() if k != "model"} | {
+        k: v for k, v in arm["overrides"].get("model", {}).items() if dngpu.model.get(k) != v}
+    print(f"arm {arm['arm']!r} {changed}: after {last_step} steps training symbols "
+          f"{last_acc:.1%}, loss {last_loss:.3f}; exact on fresh 20-bit products "
+          f"{arm['exact_20']:.1%}"
+          + (f" | dngpu run at that step: symbols {ref['symbol_acc']:.1%}, loss {ref['loss']:.3f}"
+             if ref else ""))
+if not arms:
+    print("no arm measured yet")
 
 # %% [markdown]
 # ## The shipped model on fresh products
@@ -376,12 +399,11 @@ if not wrong_examples:
     print("no family member of 20 bits answered wrongly")
 
 # %% [markdown]
-# **What we saw.** The printed counts say which families the model gets right. In this run the
-# families whose operands are mostly zeros (few set bits, powers of two, leading zeros) and the
-# runs of ones are answered at 20 bits but fail at 200 bits, while random operands and squares
-# hold there: a random operand pair is what the model was trained on, and a 200-bit operand
-# that is almost all zeros looks like nothing it has seen. The same weakness Price et al. found
-# in the paper's models, in the improved model too.
+# **What we saw.** The printed counts say which families the model gets right. In the run stored
+# here every family holds at 20 bits, and at 200 bits all of them do but one: products of two runs
+# of ones ($2^i - 1$ times $2^j - 1$), where every partial product is a run of ones and their sum
+# sends carries across long stretches of the product. Operands that are almost all zeros, Price
+# et al.'s failing kind, hold here at 200 bits.
 #
 # ## The earlier recipe
 #
@@ -426,9 +448,9 @@ for d, (exact, n) in sorted(rows.items()):
 #   `dngpu` preset, did learn it: the training log shows the jump, and the shipped model (the
 #   average of its last checkpoints, the paper's own remedy) is right on most fresh 20-, 25- and
 #   200-bit products. The verdicts above say at which lengths that reaches the paper's 100%
-#   and at which it does not yet; at 2000 bits this model is far from it.
-# * The shipped model is the result of one 90-minute CPU run; DNGPU trains 20,000 steps, about ten
-#   times as many. The paper's own model (Neural GPU (2016), chapters 2–5) has not been trained on
+#   and at which it does not yet; at 2000 bits it gets most bits right but whole products wrong.
+# * The shipped model is the result of one CPU run of 3,500 steps (about two hours on one thread);
+#   DNGPU trains 20,000 steps. The paper's own model (Neural GPU (2016), chapters 2–5) has not been trained on
 #   multiplication here, and which points of the recipe matter has not been measured yet.
 #
 # ## Exercises
