@@ -128,8 +128,8 @@ def test_saturation_sum_counts_every_unit_past_the_limit():
         model.cand_weight.mul_(50)  # drive the candidate far past ±0.9
     x = torch.tensor([[2, 3, 12, 2, 2]])
     model(x)
-    assert float(model.saturation_sum) > 0
-    assert float(model.saturation_sum) > float(model.saturation)  # a sum, not a mean
+    assert float(model.saturation_sum.detach()) > 0
+    assert float(model.saturation_sum.detach()) > float(model.saturation)  # a sum, not a mean
 
 
 def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
