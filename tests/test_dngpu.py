@@ -129,7 +129,7 @@ def test_saturation_sum_counts_every_unit_past_the_limit():
     x = torch.tensor([[2, 3, 12, 2, 2]])
     model(x)
     assert float(model.saturation_sum.detach()) > 0
-    assert float(model.saturation_sum.detach()) > float(model.saturation)  # a sum, not a mean
+    assert float(model.saturation_sum.detach()) > float(model.saturation.detach())  # a sum, not a mean
 
 
 def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
