@@ -747,6 +747,8 @@ def _train(
     state["seconds"] = time.time() - start
     state["phases"][-1].update(to_step=state["step"], stopped=stopped)
     save()
+    if keep and out is not None and state["step"] > 0:  # the last step too (a run that passed
+        snapshot(out, model, t.name, state["step"], keep)  # its check stops between checkpoints)
     if stopped == "interrupted":
         raise KeyboardInterrupt(f"training interrupted at step {state['step']}, saved in {out}")
     return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
