@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-import torch
+from . import threads as _threads
+
+_threads.before_torch()  # OpenMP reads its wait policy once, when torch loads it
+
+import torch  # noqa: E402
+
+THREADS = _threads.apply()  # one thread per core no other job is using (NGPU_THREADS=keep: off)
 
 __version__ = "0.1.0"
 

@@ -14,7 +14,6 @@ curriculum over lengths.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from pathlib import Path
@@ -201,11 +200,7 @@ def save_baseline(path, model: LSTMBaseline, task: str, meta: dict | None = None
             "hardware": checkpoints.hardware(), "torch_version": str(torch.__version__)}
     info.update(meta or {})
     blob = {"info": info, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    checkpoints._atomic_write(path, lambda tmp: torch.save(blob, tmp))
-    manifest = dict(info, file=path.name, sha256=checkpoints.sha256(path), bytes=path.stat().st_size)
-    checkpoints._atomic_write(path.with_suffix(".json"),
-                              lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n"))
-    return manifest
+    return checkpoints.write_pair(path, blob, info)  # weights and manifest as one change
 
 
 def load_baseline(path) -> LSTMBaseline:

@@ -94,3 +94,25 @@ def test_config_rebuilds_a_model_that_loads_the_weights():
     twin.load_state_dict(model.state_dict())
     x, _, lengths = make_batch("badd", [3, 2], random.Random(4))
     assert torch.equal(twin.predict(x, lengths), model.predict(x, lengths))
+
+
+def test_a_saved_baseline_loads_and_a_flipped_byte_is_refused(tmp_path):
+    """Catches the baseline's writer skipping the checked pair: weights and manifest are written
+    as one change, and a load verifies the weights against the manifest's sha256."""
+    from ngpu_lite.baselines import load_baseline, save_baseline
+    from ngpu_lite.checkpoints import CheckpointError
+
+    torch.manual_seed(0)
+    model = LSTMBaseline(hidden=8)
+    path = tmp_path / "lstm.pt"
+    manifest = save_baseline(path, model, "badd")
+    assert manifest["sha256"] and path.with_suffix(".json").exists()
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*pending"))
+    loaded = load_baseline(path)
+    for k, v in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError):
+        load_baseline(path)

@@ -1,0 +1,87 @@
+"""Threads that degrade gracefully when other jobs hold the cores.
+
+A Neural GPU runs one small parallel region after another (thousands per long input), and at the
+end of each, OpenMP's threads wait for each other. With OpenMP's default *active* wait a thread
+spins for its partner; when another job has taken that partner's core, every step waits for the
+scheduler: one 2000-bit addition took 6.5 s alone and 1,030 s beside another two-thread PyTorch
+job on a 2-core machine. So, on import (`benchmarks/threads_under_load.py` measures the choice):
+
+* OpenMP waits passively (`OMP_WAIT_POLICY=PASSIVE`), if torch was not loaded before us and the
+  user did not choose a policy;
+* torch gets one thread per core that no other job is using at that moment (at least one), if
+  the user did not choose (`OMP_NUM_THREADS`).
+
+`NGPU_THREADS=keep` leaves both alone; `NGPU_THREADS=N` asks for N threads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+ENV = "NGPU_THREADS"
+
+
+def _mode() -> str:
+    return os.environ.get(ENV, "auto").strip().lower() or "auto"
+
+
+def before_torch() -> None:
+    """Ask for a passive OpenMP wait; it only works before torch (and its OpenMP) is loaded."""
+    if _mode() != "keep" and "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def busy_cores(samples: int = 5, gap: float = 0.004) -> int | None:
+    """Cores other jobs are using now: runnable threads in `/proc/loadavg`, less this one.
+
+    The fewest over a few samples, so that a kernel thread passing by does not count; None where
+    the system does not say (not Linux)."""
+    seen = []
+    for k in range(samples):
+        try:
+            with open("/proc/loadavg") as f:
+                running = int(f.read().split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        seen.append(running - 1)
+        if k + 1 < samples:
+            time.sleep(gap)
+    return max(0, min(seen))
+
+
+def choose_threads() -> int | None:
+    """The number of torch threads for this process under `NGPU_THREADS` (None: leave torch's)."""
+    mode = _mode()
+    if mode == "keep" or (mode == "auto" and os.environ.get("OMP_NUM_THREADS")):
+        return None
+    if mode != "auto":
+        try:
+            n = int(mode)
+        except ValueError:
+            raise ValueError(f"{ENV} must be 'auto', 'keep' or a whole number of threads, "
+                             f"not {os.environ[ENV]!r}") from None
+        if n < 1:
+            raise ValueError(f"{ENV} must be at least 1, not {n}")
+        return n
+    busy = busy_cores()
+    return None if busy is None else max(1, cores() - busy)
+
+
+def apply() -> int | None:
+    """Set torch's threads by `choose_threads` (after torch is imported); returns what was set."""
+    import torch
+
+    n = choose_threads()
+    if n is not None and n != torch.get_num_threads():
+        torch.set_num_threads(n)
+    return n
