@@ -1,7 +1,9 @@
 """The Neural GPU: a mental image `s` of shape `[w, n, m]` updated `n` times by `l` CGRUs.
 
 Input symbol `i_k` is embedded (as `tanh(E[i_k])`) into the first column of the image, every other
-cell starts at zero; after `n` steps the logits at position `k` are `O · s_fin[0, k, :]`. Tensors
+cell starts at zero (with `input_layer="conv"`, as the 2016 code does, a learned 1×1 "input"
+convolution with bias maps that first column before the first step); after `n` steps the logits at
+position `k` are `O · s_fin[0, k, :]`. Tensors
 here are channels first, `[batch, m, w, n]`, the layout PyTorch's convolutions want, stored
 channels-last in memory (faster convolutions on CPU; the values are the same).
 
@@ -11,6 +13,8 @@ every example the answer it would get alone. Examples that have been read out le
 
 With parameter-sharing relaxation the model holds `relax_sets = r` copies of the CGRU parameters
 (a leading dimension on each stacked tensor) and step `t` uses copy `t mod r`; see `relax.py`.
+The copies start identical (`relax_init="shared"`) or, as in the 2016 code, each drawn on its own
+(`relax_init="independent"`).
 """
 
 from __future__ import annotations
@@ -44,11 +48,14 @@ class Config:
     diagonal: bool = False  # improved Neural GPU: diagonal gates
     init_scale: float = 1.8
     dropout_on: str = "state"  # "state": the paper's dropout on s; "candidate": the improved model's
-    input_layer: str = "embed"  # "embed": tanh(E[i]); "linear": hard_tanh(E[i] + b), DNGPU's input
+    input_layer: str = "embed"  # "embed": tanh(E[i]); "linear": hard_tanh(E[i] + b), DNGPU's input;
+    # "conv": tanh(E[i]) then a learned 1×1 convolution with bias, the 2016 code's "input" layer
     init: str = "unit"  # "unit": the 2016 code's unit scaling × init_scale; "glorot": DNGPU's
     saturation_limit: float = 1.0  # hard units: pre-activations past ±this cost (DNGPU: 0.9)
     target: str = "pad"  # answer format: "pad" (answer, then PAD) or "zeros" (zero digits to the
     # input's full length, as DNGPU trains multiplication)
+    relax_init: str = "shared"  # relaxation sets start "shared" (identical copies) or
+    # "independent" (each drawn on its own, as the 2016 code's separate variable scopes RX0..RX5)
 
 
 def model_name(config: Config | dict) -> str:
@@ -73,15 +80,19 @@ class NeuralGPU(nn.Module):
         if kernel % 2 != 1:
             raise ValueError("kernel must be odd so the image keeps its size")
         for name, value, allowed in (("dropout_on", c.dropout_on, ("state", "candidate")),
-                                     ("input_layer", c.input_layer, ("embed", "linear")),
+                                     ("input_layer", c.input_layer, ("embed", "linear", "conv")),
                                      ("init", c.init, ("unit", "glorot")),
-                                     ("target", c.target, ("pad", "zeros"))):
+                                     ("target", c.target, ("pad", "zeros")),
+                                     ("relax_init", c.relax_init, ("shared", "independent"))):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
         r = relax_sets
         kw = 1 if w == 1 else kernel  # a one-row image needs no taps above or below it
         self.embedding = nn.Parameter(torch.empty(c.n_symbols, m))
         if c.input_layer == "linear":
+            self.input_bias = nn.Parameter(torch.empty(m))
+        if c.input_layer == "conv":  # the 2016 code's 1×1 "input" convolution: [m_out, m_in] and bias
+            self.input_weight = nn.Parameter(torch.empty(m, m))
             self.input_bias = nn.Parameter(torch.empty(m))
         self.gate_weight = nn.Parameter(torch.empty(r, l, 2 * m, m, kw, kernel))
         self.gate_bias = nn.Parameter(torch.empty(r, l, 2 * m))
@@ -94,10 +105,13 @@ class NeuralGPU(nn.Module):
 
     # --- set-up -------------------------------------------------------------------------------
     def reset_parameters(self) -> None:
-        """The reference code's initialisation; every relaxation set starts from the same values.
+        """The reference code's initialisation; relaxation sets start identical (`relax_init=
+        "shared"`) or each drawn on its own (`"independent"`, the 2016 code's).
 
         With `init="glorot"` (DNGPU's, TensorFlow's default) kernels are uniform in
-        `±sqrt(6 / (fan_in + fan_out))` and the linear input layer is initialised the same way."""
+        `±sqrt(6 / (fan_in + fan_out))` and the linear input layer is initialised the same way.
+        The 1×1 input convolution (`input_layer="conv"`) gets the 2016 code's unit scaling
+        `init_scale · sqrt(3 / m)` and a zero bias."""
         c = self.config
         m = c.m
         with torch.no_grad():
@@ -107,15 +121,22 @@ class NeuralGPU(nn.Module):
             else:
                 self.embedding.uniform_(-1.7, 1.7)
             self.embedding[PAD].zero_()
-            for j in range(c.l):
-                init_cgru_(self.gate_weight[0, j], self.gate_bias[0, j],
-                           self.cand_weight[0, j], self.cand_bias[0, j], c.init_scale,
-                           glorot=c.init == "glorot")
+            drawn = range(self.gate_weight.shape[0]) if c.relax_init == "independent" else (0,)
+            for k in drawn:
+                for j in range(c.l):
+                    init_cgru_(self.gate_weight[k, j], self.gate_bias[k, j],
+                               self.cand_weight[k, j], self.cand_bias[k, j], c.init_scale,
+                               glorot=c.init == "glorot")
             if c.hard:  # the improved Neural GPU's gate biases: u = 0.85, r = 0.75 at the start
-                self.gate_bias[0, :, :m].fill_(0.7)
-                self.gate_bias[0, :, m:].fill_(0.5)
-            for p in self.stacked_parameters():
-                p[1:] = p[0]
+                self.gate_bias[:, :, :m].fill_(0.7)
+                self.gate_bias[:, :, m:].fill_(0.5)
+            if c.relax_init == "shared":
+                for p in self.stacked_parameters():
+                    p[1:] = p[0]
+            if c.input_layer == "conv":
+                bound = c.init_scale * (3.0 / m) ** 0.5
+                self.input_weight.uniform_(-bound, bound)
+                self.input_bias.zero_()
             if c.init == "glorot":
                 nn.init.xavier_uniform_(self.output.weight)
             else:
@@ -139,6 +160,9 @@ class NeuralGPU(nn.Module):
     def embed(self, x: torch.Tensor, dropout: float = 0.0) -> torch.Tensor:
         """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first column, zeros elsewhere.
 
+        With the 1×1 input convolution (`input_layer="conv"`, the 2016 code's) the first column
+        is `W · tanh(E[x]) + b` instead; the bias reaches PAD cells too, and masking after the
+        embedding (as in the 2016 code) zeroes those past each example's length.
         With the linear input layer: `hard_tanh(E[x] + b)`, dropped out at rate `dropout`
         (training only), its saturation cost kept in `self.input_saturation`."""
         B, n = x.shape
@@ -150,6 +174,8 @@ class NeuralGPU(nn.Module):
         else:
             e = torch.tanh(self.embedding[x])
         e = e * (x != PAD).unsqueeze(-1)  # PAD embeds to exactly 0
+        if self.config.input_layer == "conv":  # a 1×1 convolution is a linear map of each cell
+            e = F.linear(e, self.input_weight, self.input_bias)
         # channels-last memory ([B, w, n, m] in memory): oneDNN's convolutions run much faster on it
         s = e.new_zeros(B, self.config.w, n, self.config.m)
         s[:, 0] = e

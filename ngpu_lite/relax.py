@@ -2,7 +2,10 @@
 
 The model keeps `r` copies ("sets") of its CGRU parameters; step `t` uses set `t mod r`. A pull
 cost `pull · Σ_i ||p_i − mean(p)||²` keeps the sets near each other; `pull` grows by a factor at
-each curriculum advance and, once it passes a limit, the sets are averaged into one shared set.
+each curriculum advance and, once it passes a limit, the sets are averaged. Two ways to average:
+`average_sets` merges them once into one shared set (the library's default); `assign_mean`, the
+2016 code's `avg_op`, gives every set the mean and keeps them separate, and the 2016 code does it
+at every epoch fitted after the pull reached its limit (`PullSchedule.fitted`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,16 @@ def average_sets(model: nn.Module) -> None:
     model.config.relax_sets = 1
 
 
+@torch.no_grad()
+def assign_mean(model: nn.Module) -> None:
+    """Give every set the mean of the sets, in place, keeping `r` separate sets (the 2016 code's
+    `avg_op`): training goes on with `r` sets that start equal and drift apart again.
+
+    The parameters stay the same tensors, so an optimiser (and its Adam moments) carries on."""
+    for p in model.stacked_parameters():
+        p.copy_(p.mean(dim=0, keepdim=True).expand_as(p))
+
+
 @dataclass
 class PullSchedule:
     """The reference code's schedule: start at 0.0005, × 1.2 at each curriculum advance, average
@@ -47,3 +60,11 @@ class PullSchedule:
         """Grow the pull after a curriculum advance; True when it is time to average the sets."""
         self.pull *= self.factor
         return self.pull > self.limit
+
+    def fitted(self) -> bool:
+        """The 2016 trainer's order at a fitted epoch: while the pull is below the limit grow it
+        and return False; once it is not, leave it and return True (average the sets now)."""
+        if self.pull < self.limit:
+            self.pull *= self.factor
+            return False
+        return True

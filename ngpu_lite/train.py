@@ -3,7 +3,9 @@
 `train(task, preset=...)` runs one training loop with a tqdm progress bar. With an `out` folder it
 logs one JSON line per epoch to `out/log.jsonl` and writes `out/checkpoint.pt` atomically every
 `checkpoint_every` steps; calling it again with the same folder resumes where the last checkpoint
-stopped. Presets: `paper` (the paper's recipe, faithful) and `fast` (the improved recipe).
+stopped. Presets: `paper` (the 2016 code's recipe, point by point; `ngpu_lite/PAPER_PRESET.md`
+lists where it departs and why), `fast` (the improved recipe), `dngpu` (DNGPU's multiplication
+set-up) and `tiny` (for tests).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from . import checkpoints
 from .evaluate import evaluate, score
 from .model import NeuralGPU
 from .optim import ClippedAdamax, dngpu_beta2
-from .relax import PullSchedule, average_sets, pull_cost
-from .tasks import get_task, make_batch, train_stream
+from .relax import PullSchedule, assign_mean, average_sets, pull_cost
+from .tasks import Task, get_task, length_for, make_batch, train_stream
 
 
 @dataclass
@@ -50,7 +52,12 @@ class Preset:
     dropout_step: float = 0.0  # >0: reach dropout_final in steps of this size, one per fitted epoch
     noise: float = 0.0  # gradient-noise scale; 0 turns it off
     curriculum: bool = True  # False: every length up to max_digits in every step
+    # "digits": advance one operand digit when the error at exactly the current digits is below
+    # `threshold`; "length": the 2016 code's, advance one sequence length (half a digit of a
+    # two-operand task) when the error over every batch up to the current length is below it
+    curriculum_rule: str = "digits"
     start_digits: int = 3
+    start_length: int = 6  # curriculum_rule="length": the first length (2016 code: minimum 3 + 3)
     min_digits: int = 1
     max_digits: int = 20
     threshold: float = 0.15  # advance when the epoch's error at the current length is below it
@@ -58,6 +65,9 @@ class Preset:
     pull: float = 0.0005  # relaxation pull and its schedule (only with relax_sets > 1)
     pull_factor: float = 1.2
     pull_limit: float = 0.1
+    # "merge": once the pull passes its limit, merge the sets into one shared set, once; "assign":
+    # the 2016 code's, at every fitted epoch from then on give each set the mean, keeping r sets
+    relax_average: str = "merge"
     saturation: float = 0.0  # weight of the saturation cost (hard nonlinearities)
     lr_decay: float = 0.98
     precision: str = "fp32"  # "bf16": bfloat16 autocast for the forward pass (weights stay fp32)
@@ -66,15 +76,32 @@ class Preset:
     # every step, `batch` examples each, a share `shorter` of them shorter ones padded up
     bins: tuple[int, ...] = ()
     shorter: float = 0.05
-    lr_rule: str = "perplexity"  # or "plateau": × lr_decay when two epochs gain nothing (DNGPU)
+    # "perplexity": × lr_decay when an epoch's perplexity exceeds the last three; "perplexity_2016"
+    # the same plus the 2016 code's interplay: a curriculum advance writes 10⁶ into that memory
+    # and averaging the sets (`relax_average="assign"`) with the error below threshold/3 decays
+    # too; "plateau": × lr_decay when two epochs gain nothing (DNGPU)
+    lr_rule: str = "perplexity"
+    # "mean": cross-entropy averaged over the positions inside the examples; "bucket": the 2016
+    # code's, summed over them and divided by batch × the padded bucket length (`bucket_2016`)
+    loss_norm: str = "mean"
     lr_min: float = 0.0  # the learning rate never falls below lr × this
     noise_lr: float = 0.0  # DNGPU's gradient noise: truncated normal × lr × this, every step
     saturation_adaptive: bool = False  # DNGPU: weight ← min(saturation, lr·loss/cost) each epoch
 
 
 PRESETS: dict[str, Preset] = {
-    # The paper and its code: m = 24, r = 6 relaxation sets, curriculum from 3 digits.
-    "paper": Preset("paper", model=dict(m=24, relax_sets=6), noise=0.001),
+    # The paper and its 2016 code (`neural_gpu.py`, `neural_gpu_trainer.py`, `data_utils.py`),
+    # point by point: m = 24 (the paper's; the code's default is 128), tanh(E[i]) then a learned
+    # 1×1 input convolution, r = 6 relaxation sets drawn independently, assigned their mean at each
+    # fitted epoch once the pull passes 0.1, dropout 0.15·8/L (L the padded bucket length), a
+    # curriculum from length 6 by one length at a time on the error over every batch up to the
+    # current length, the perplexity memory and lr decay as the trainer does them, the loss
+    # divided by the bucket length, gradient noise off (the code's default scale is 0).
+    # Where it departs (binary copy/reverse/duplicate, fresh data): ngpu_lite/PAPER_PRESET.md.
+    "paper": Preset("paper", model=dict(m=24, relax_sets=6, input_layer="conv",
+                                        relax_init="independent"),
+                    noise=0.0, dropout_rule="length", curriculum_rule="length",
+                    relax_average="assign", lr_rule="perplexity_2016", loss_norm="bucket"),
     # The improved recipe (Freivalds & Liepins 2017): a one-row image of m = 48 channels, one CGRU
     # per step with diagonal gates and hard nonlinearities, dropout on the candidate, a saturation
     # cost, AdaMax at a high learning rate; plus the paper's curriculum (whether it is faster here
@@ -116,7 +143,14 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
     unknown = set(overrides) - set(asdict(base))
     if unknown:
         raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
-    return replace(base, **overrides)
+    p = replace(base, **overrides)
+    for name, allowed in (("curriculum_rule", ("digits", "length")),
+                          ("relax_average", ("merge", "assign")),
+                          ("lr_rule", ("perplexity", "perplexity_2016", "plateau")),
+                          ("loss_norm", ("mean", "bucket"))):
+        if getattr(p, name) not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, not {getattr(p, name)!r}")
+    return p
 
 
 def noise_sigma(scale: float, step: int, seq_err: float) -> float:
@@ -187,6 +221,35 @@ def sample_digits(p: Preset, cur: int, rng: random.Random) -> list[int]:
     if rng.random() < 0.25:
         d = max(d, rng.randint(p.min_digits, p.max_digits))
     return [d] * p.batch
+
+
+def digits_for_length(task: str | Task, length: int) -> int:
+    """Operand digits of the longest input of at most `length` symbols (at least 1): the 2016
+    code's `get_batch`, which falls back to the next shorter length holding data, so an even
+    length of a two-operand task gives the digits of the odd length below it."""
+    if get_task(task).name == "duplicate":  # d symbols, then room for the copy: length 2d
+        return max(1, length // 2)
+    return max(1, (length - 1) // 2)
+
+
+def curriculum_lengths(p: Preset, task: str | Task) -> tuple[int, int]:
+    """The smallest and largest sequence length of the 2016 curriculum: those of `min_digits`
+    and `max_digits` (3 and 41 for 1..20 digits, as the 2016 trainer's minimum and maximum)."""
+    if get_task(task).name == "duplicate":
+        return 2 * p.min_digits, 2 * p.max_digits
+    return length_for(p.min_digits), length_for(p.max_digits)
+
+
+def sample_length(p: Preset, cur: int, task: str | Task, rng: random.Random) -> int:
+    """The 2016 trainer's draw of one batch's sequence length at curriculum length `cur`:
+    `U[lo, cur]`; with 60% the max with a second draw; with 25% the max with `U[lo, hi]`."""
+    lo, hi = curriculum_lengths(p, task)
+    n = rng.randint(lo, cur)
+    if rng.random() < 0.6:
+        n = max(n, rng.randint(lo, cur))
+    if rng.random() < 0.25:
+        n = max(n, rng.randint(lo, hi))
+    return n
 
 
 def autocast(dev: torch.device, precision: str) -> torch.autocast:
@@ -566,10 +629,15 @@ def _train(
         _tidy(out, t.name, p.name, seed)
     torch.manual_seed(seed)
     model = start_model if start_model is not None else NeuralGPU(**p.model)
+    by_length = p.curriculum and p.curriculum_rule == "length"  # the 2016 code's curriculum
+    lo_len, hi_len = curriculum_lengths(p, t)
     state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
+             "length": min(hi_len, max(lo_len, p.start_length)),
              "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": [], "stopped": "",
              "final_dropout": 0.0, "saturation_weight": p.saturation, "losses": [],
              "phases": [], "checks": []}
+    if by_length:
+        state["digits"] = digits_for_length(t, state["length"])
     history: list[dict] = []
     note = ""
     if resume is not None:
@@ -580,6 +648,8 @@ def _train(
             note = (f"resumed at step {ts['step']} from a checkpoint without the random generators' "
                     "states: from here the data, dropout and noise differ from an uninterrupted run")
         state.update({k: ts[k] for k in state if k in ts})
+        if "length" not in ts:  # a checkpoint from before the length curriculum: resume near it
+            state["length"] = min(hi_len, max(lo_len, length_for(state["digits"])))
         if not state["phases"] and state["step"] > 0:  # a checkpoint older than phase records
             state["phases"] = [{"from_step": 0, "to_step": state["step"], "note": "not recorded"}]
     # provenance: every call of train on this run is a phase, every until-check is recorded
@@ -630,7 +700,7 @@ def _train(
         saved[0] = state["step"]
 
     epoch = {"loss": 0.0, "n": 0, "wrong": 0, "seen": 0, "wrong_cur": 0, "seen_cur": 0,
-             "right_sym": 0, "sym": 0, "sat": 0.0}
+             "right_sym": 0, "sym": 0, "sat": 0.0, "loss_cur": 0.0, "n_cur": 0}
     if resume is not None and isinstance(resume["train_state"].get("epoch"), dict):
         epoch.update({k: v for k, v in resume["train_state"]["epoch"].items() if k in epoch})
     stopped = "steps"
@@ -659,14 +729,22 @@ def _train(
                 ce, sat, scored = bucket_step(model, t, p, rng, rate, dev)
                 digits = [int(n) for _, _, lengths in scored for n in lengths]
             else:
-                digits = sample_digits(p, state["digits"], rng)
+                if by_length:  # one drawn length per batch, counted if not past the curriculum's
+                    drawn = sample_length(p, state["length"], t, rng)
+                    digits = [digits_for_length(t, drawn)] * p.batch
+                else:
+                    digits = sample_digits(p, state["digits"], rng)
                 rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
                 x, y, lengths = make_batch(t, digits, rng, target=model.config.target)
                 x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
                 with autocast(dev, p.precision):
                     logits = forward_buckets(model, x, lengths, rate, p.buckets)
                 inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
-                ce = F.cross_entropy(logits[inside], y[inside])
+                if p.loss_norm == "bucket":  # the 2016 code: Σ over the examples / (B · bucket)
+                    ce = F.cross_entropy(logits[inside], y[inside], reduction="sum") / (
+                        x.shape[0] * bucket_2016(x.shape[1]))
+                else:
+                    ce = F.cross_entropy(logits[inside], y[inside])
                 sat = model.saturation
                 scored = [(logits.detach().argmax(-1), y, lengths)]
             loss = ce
@@ -692,8 +770,14 @@ def _train(
                 r = sum(score(pr, yy, ll)[1] for pr, yy, ll in scored)
                 n = sum(score(pr, yy, ll)[2] for pr, yy, ll in scored)
             state["step"] += 1
-            cur = torch.tensor(digits, device=dev) == (
-                max(digits) if p.bins else state["digits"])
+            if by_length and not p.bins:  # the 2016 code counts every batch up to the length
+                cur = torch.full((len(digits),), drawn <= state["length"], device=dev)
+            else:
+                cur = torch.tensor(digits, device=dev) == (
+                    max(digits) if p.bins else state["digits"])
+            if bool(cur.all()):
+                epoch["loss_cur"] += ce.item()
+                epoch["n_cur"] += 1
             epoch["sat"] += float(sat.detach()) if torch.is_tensor(sat) else float(sat)
             epoch["loss"] += ce.item()
             epoch["n"] += 1
@@ -706,8 +790,8 @@ def _train(
             bar.update(1)
             if state["step"] % p.epoch_steps == 0:
                 state["seconds"] = time.time() - start
-                rec = _end_epoch(model, p, state, epoch, schedule, history)
-                if rec.get("averaged"):
+                rec = _end_epoch(model, p, state, epoch, schedule, history, task=t.name)
+                if rec.get("averaged") and p.relax_average == "merge":  # new parameter tensors
                     optimizer = make_optimizer(model, p, state["lr"])
                 for group in optimizer.param_groups:
                     group["lr"] = state["lr"]
@@ -812,24 +896,45 @@ def _until_passed(model: NeuralGPU, task: str, tests: list[tuple[int, int]], ste
 
 
 def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedule,
-               history: list[dict]) -> dict:
-    """Epoch bookkeeping: metrics, curriculum advance, pull schedule, averaging, lr decay."""
+               history: list[dict], task: str = "badd") -> dict:
+    """Epoch bookkeeping: metrics, curriculum advance, pull schedule, averaging, lr decay.
+
+    Under the 2016 curriculum (`curriculum_rule="length"`) the error and the perplexity are those
+    of the batches up to the current length (`*_cur`), as the 2016 trainer counts them."""
+    by_length = p.curriculum and p.curriculum_rule == "length" and not p.bins
     loss = epoch["loss"] / max(1, epoch["n"])
     seq_err = epoch["wrong"] / max(1, epoch["seen"])
     err_cur = epoch["wrong_cur"] / epoch["seen_cur"] if epoch["seen_cur"] else seq_err
-    state["seq_err"] = seq_err
+    state["seq_err"] = err_cur if by_length else seq_err
     rec = {"step": state["step"], "seconds": round(state["seconds"], 2), "digits": state["digits"],
            "loss": loss, "seq_err": seq_err, "err_longest": err_cur,
            "symbol_acc": epoch["right_sym"] / max(1, epoch["sym"]), "lr": state["lr"],
            "relax_sets": model.relax_sets, "pull": state["pull"]}
+    if by_length:
+        rec["length"] = state["length"]
+        if epoch.get("n_cur"):  # the perplexity of the counted batches drives the lr rule
+            loss = rec["loss_cur"] = epoch["loss_cur"] / epoch["n_cur"]
     if p.dropout_final > 0 and state["digits"] >= p.max_digits:
         rec["dropout"] = dropout_rate(p, p.max_digits, state["digits"], state["final_dropout"])
+    advanced = False
     if err_cur < p.threshold:
-        if p.curriculum and state["digits"] < p.max_digits:
+        if by_length and state["length"] < curriculum_lengths(p, task)[1]:
+            state["length"] += 1  # one length: half a digit of a two-operand task
+            state["digits"] = digits_for_length(task, state["length"])
+            advanced = True
+        elif p.curriculum and not by_length and state["digits"] < p.max_digits:
             state["digits"] += 1
+            advanced = True
         elif p.dropout_step > 0 and "dropout" in rec:  # fitted under this noise: a step more
             state["final_dropout"] = min(p.dropout_final, rec["dropout"] + p.dropout_step)
-        if model.relax_sets > 1:
+        if model.relax_sets > 1 and p.relax_average == "assign":
+            if schedule.fitted():  # the 2016 order: grow the pull below its limit, else average
+                assign_mean(model)
+                rec["averaged"] = True
+                if p.lr_rule == "perplexity_2016" and err_cur < p.threshold / 3:
+                    state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+            state["pull"] = schedule.pull
+        elif model.relax_sets > 1:
             if schedule.advance():
                 average_sets(model)
                 rec["averaged"] = True
@@ -845,6 +950,15 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
         if min(losses[-2:]) > min(losses[-3:]):
             state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
         state["losses"] = losses[-4:]
+    elif p.lr_rule == "perplexity_2016":
+        # the 2016 trainer: memory starts as three 10⁶; an advance short of the longest length
+        # writes another 10⁶ ("forget last perplexities"), so no decay for the next epochs;
+        # perplexity is its safe_exp, capped at 10⁴
+        memory = (state["perplexities"] or [1e6] * 3) + ([1e6] if advanced else [])
+        perp = min(math.exp(min(loss, 100.0)), 1e4)
+        if perp > max(memory[-3:]):
+            state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+        state["perplexities"] = (memory + [perp])[-3:]
     else:
         perp = math.exp(min(loss, 50.0))
         prev = state["perplexities"][-3:]

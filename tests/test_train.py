@@ -189,7 +189,8 @@ def test_the_2016_rule_gives_the_2016_codes_numbers():
     code = get_preset("paper", dropout_rule="length")
     for digits, rate in ((20, 0.025), (3, 0.15), (10, 0.05), (30, 0.01875)):
         assert dropout_rate(code, digits) == pytest.approx(rate)
-    assert dropout_rate(get_preset("paper"), 20) == pytest.approx(0.06)  # 0.15 · 8/20
+    # the library's own rule, now an option (the paper preset uses the 2016 code's)
+    assert dropout_rate(get_preset("paper", dropout_rule="digits"), 20) == pytest.approx(0.06)
     with pytest.raises(ValueError, match="dropout_rule"):
         dropout_rate(get_preset("paper", dropout_rule="bits"), 20)
 
