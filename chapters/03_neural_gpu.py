@@ -55,10 +55,14 @@ seed_everything(0)
 #
 # $$s_0[0, k, :] = E[i_k], \qquad s_0[h, k, :] = 0 \text{ for } h > 0,$$
 #
-# where $E$ is an embedding matrix with one row of $m$ numbers per symbol. The authors' code
-# embeds $\tanh(E[i_k])$ and keeps the row of the padding symbol at zero; `ngpu_lite` does the
-# same. PyTorch's convolutions want channels first, so the library stores a batch of images as
-# `[batch, m, w, n]`.
+# where $E$ is an embedding matrix with one row of $m$ numbers per symbol. The authors' 2016 code
+# embeds $\tanh(E[i_k])$, keeps the row of the padding symbol at zero, and then passes the first
+# column through one more layer that the paper does not mention: a learned $1 \times 1$ "input"
+# convolution with bias ($W \tanh(E[i_k]) + b$ in every cell of that column) before the first step.
+# `ngpu_lite` embeds $\tanh(E[i_k])$ the same way; the $1 \times 1$ convolution is the option
+# `input_layer="conv"`, which the `paper` preset uses. The models of this chapter follow the
+# paper's equation and leave it out. PyTorch's convolutions want channels first, so the library
+# stores a batch of images as `[batch, m, w, n]`.
 
 # %%
 model = NeuralGPU(w=4, m=24, l=2)
@@ -219,7 +223,8 @@ print("output layer O (+ bias): ", sum(p.numel() for p in paper.output.parameter
 print("whole model:             ", sum(p.numel() for p in paper.parameters()))
 
 # %% [markdown]
-# About 31 thousand weights, the "about 30k" of the paper: tiny by today's standards. The same
+# About 31 thousand weights, the "about 30k" of the paper: tiny by today's standards (the 2016
+# code's $1 \times 1$ input convolution, `input_layer="conv"`, adds $m^2 + m = 600$). The same
 # weights run at every step and at every position, so the model has no size limit on its input:
 # a 2000-bit input uses the same 31,248 numbers as a 20-bit one, only more steps on a bigger image.
 #

@@ -92,12 +92,19 @@ for d in pick([2, 5], [2, 5, 10, 20]):
 #
 # ## 1. Curriculum
 #
-# Start on short inputs and lengthen them only once the short ones are learned. The authors' code
-# starts at a small length and moves up by one whenever the share of wrong sequences at the
-# current length, over an epoch of training steps, falls below a threshold (0.15 in the paper's
-# code). Within a batch the length is drawn so that the model keeps seeing shorter and, now and
-# then, longer inputs: $d \sim U[d_{\min}, d_{\mathrm{cur}}]$; with probability 0.6 the maximum with
-# a second such draw; with probability 0.25 the maximum with a draw from $U[d_{\min}, d_{\max}]$.
+# Start on short inputs and lengthen them only once the short ones are learned. The authors' 2016
+# code counts in sequence lengths: it starts at length 6 (the shortest is 3, the longest 41) and
+# moves up by one *length* whenever the share of wrong sequences over an epoch of 200 steps,
+# counting every batch up to the current length, falls below a threshold (0.15). For a
+# two-operand task one length is half a digit: its data exist only at odd lengths $2d + 1$, and a
+# batch at an even length falls back to the odd one below it, so every digit takes two advances.
+# This library's default rule (`curriculum_rule="digits"`, of the `tiny` and `fast` presets)
+# counts operand digits instead: one digit per advance, on the error at exactly the current
+# digits. The `paper` preset uses the 2016 rule (`curriculum_rule="length"`,
+# `ngpu_lite.train.sample_length`). Within a batch the length is drawn so that the model keeps
+# seeing shorter and, now and then, longer inputs, the same way under both rules (written here in
+# digits): $d \sim U[d_{\min}, d_{\mathrm{cur}}]$; with probability 0.6 the maximum with a second
+# such draw; with probability 0.25 the maximum with a draw from $U[d_{\min}, d_{\max}]$.
 
 # %%
 def curriculum_digits(cur: int, lo: int, hi: int, rng: random.Random) -> int:
@@ -140,11 +147,13 @@ print(f"share of batches longer than the current length: {sum(d > 5 for d in lib
 #   $p = 0.15 \cdot 8 / L$ at every length, where $L$ is the padded length of the batch: its
 #   `data_utils.py` pads every batch up to the next of the bucket lengths
 #   8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 64, 128;
-# * **this library** (`ngpu_lite.train.dropout_rate`) uses the preset's `dropout` for operands of
+# * **this library's own rule** (`ngpu_lite.train.dropout_rate` with `dropout_rule="digits"`, the
+#   default, which the `tiny` and `fast` presets use) takes the preset's `dropout` for operands of
 #   up to 8 digits and `dropout · 8 / digits` above, counting operand digits, not padded length.
 #
-# From scratch, the library's schedule against `dropout_rate` for the `paper` preset, and the 2016
-# code's rule beside it:
+# The `paper` preset uses the 2016 code's rule (`dropout_rule="length"`). From scratch, the
+# library's own schedule against `dropout_rate`, and the 2016 code's rule beside it, checked
+# against the library's option:
 
 # %%
 def dropout_from_scratch(p: float, digits: int) -> float:
@@ -176,9 +185,10 @@ print(f"20-bit addition: the library's paper preset drops {dropout_rate(paper, 2
 
 # %% [markdown]
 # The two agree only on the shortest inputs, which fit the first bucket; from 8 digits on the
-# library's `paper` preset drops more of the state than the 2016 code did, by the ratio in the
-# last column. Keep that in mind when its results are compared with the paper's. Chapter 10
-# prints the same function for the `fast` preset.
+# library's own rule drops more of the state than the 2016 code did, by the ratio in the last
+# column. That is why the `paper` preset uses the 2016 rule, and why results of the `tiny` and
+# `fast` presets, which keep the library's, are not the 2016 recipe's. Chapter 10 prints the rates
+# of both presets.
 #
 # ## 3. Gradient noise, and the bug that switched it off
 #
@@ -208,7 +218,8 @@ for step, err in [(1, 0.9), (100, 0.5), (10_000, 0.5), (10_000, 0.01)]:
 #
 # A TensorFlow tensor is immutable, so `grad += noise` builds a *new* tensor and binds the loop
 # variable `grad` to it; the list `grads`, which the optimiser then applies, still holds the old
-# gradients. (Its noise scale also defaults to 0.) In PyTorch we can watch both behaviours on a real
+# gradients. (Its noise scale also defaults to 0, and the `paper` preset follows that default:
+# `noise=0`.) In PyTorch we can watch both behaviours on a real
 # model's gradients: the out-of-place form, which is what the TensorFlow line does, and the
 # in-place form.
 
@@ -409,9 +420,10 @@ for name, runs in list(ablation.items())[1:]:
 #   embedding, through every step, was measured to shrink as the input grows longer.
 # * The curriculum starts at short lengths, advances when the current length is learned, and
 #   mixes shorter and occasionally longer inputs into every stage.
-# * State dropout at every step (in this library `dropout · 8/d` above 8 digits; in the 2016 code
-#   $0.15 \cdot 8/L$ with $L$ the padded batch length, a lower rate), gradient noise that
-#   fades with the step and with the error, and clipping of the global gradient norm at 1.0
+# * State dropout at every step (the library's own rule `dropout · 8/d` above 8 digits; the 2016
+#   code's, which the `paper` preset uses, $0.15 \cdot 8/L$ with $L$ the padded batch length, a
+#   lower rate), gradient noise that fades with the step and with the error (off in the 2016
+#   code's defaults and in the `paper` preset), and clipping of the global gradient norm at 1.0
 #   complete the recipe.
 # * The released code's `for grad in grads: grad += noise` rebinds a name and never changes the
 #   gradients, so the released code never applied the noise; in PyTorch the in-place form works,

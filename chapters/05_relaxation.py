@@ -19,8 +19,10 @@
 # inputs of any length, but it also makes the start of training hard: one set of weights must
 # already work at step 1 and at step 40. Kaiser & Sutskever (2016) *relax* the sharing: the model
 # keeps $r$ sets of weights, uses them in turn, and is pulled, more and more strongly, towards a
-# single shared set, which it finally becomes. They call this crucial for training multiplication
-# with $m = 24$.
+# single shared set; once the pull is strong enough the sets are averaged. They call this crucial
+# for training multiplication with $m = 24$. How the averaging is done differs between the
+# authors' 2016 code and this library's default, and the library has both (see "The final
+# averaging").
 #
 # **Learning objectives.** After this chapter you can
 #
@@ -70,10 +72,13 @@ for p in relaxed.stacked_parameters():
 print("parameters per set:", relaxed.params_per_set(), "| all sets:", r * relaxed.params_per_set())
 
 # %% [markdown]
-# All sets start from the same values, so at initialisation a relaxed model computes exactly what
-# a shared model with the same weights computes. Let us check that, then make the sets different
-# and check the step-to-set rule with a loop written from scratch (on inputs of one length, so no
-# masking is needed).
+# By default (`relax_init="shared"`) all sets start from the same values, so at initialisation a
+# relaxed model computes exactly what a shared model with the same weights computes. The authors'
+# 2016 code does not do that: each set lives in its own variable scope (`RX0` … `RX5` in
+# `neural_gpu.py`) and is drawn on its own, so the sets start different; that is
+# `relax_init="independent"`, which the `paper` preset uses. Let us check the shared start, then
+# make the sets different and check the step-to-set rule with a loop written from scratch (on
+# inputs of one length, so no masking is needed).
 
 # %%
 def steps_from_scratch(model: NeuralGPU, x: torch.Tensor) -> torch.Tensor:
@@ -144,10 +149,14 @@ print("d pull / d p_i == 2 (p_i - mean): yes")
 # ## The schedule
 #
 # The pull starts small (0.0005 in the authors' code), so early in training the sets can differ
-# and each can specialise. Each time the curriculum advances, the pull is multiplied by 1.2. Once
-# it passes 0.1 the sets are replaced by their mean and training goes on with one shared set.
-# After $k$ advances the pull is $0.0005 \cdot 1.2^k$, so the averaging comes at the first $k$ with
-# $1.2^k > 200$:
+# and each can specialise. Each time the curriculum advances (strictly: at every epoch whose error
+# is below the threshold, also once the longest length is reached), the pull is multiplied by
+# 1.2. After $k$ advances the pull is $0.0005 \cdot 1.2^k$, so it passes 0.1 at the first $k$ with
+# $1.2^k > 200$, the 30th. The library's default schedule (`PullSchedule.advance`) averages the
+# sets at that advance; the 2016 trainer checks the pull *before* growing it (`if pull < 0.1:
+# grow, else: average`), so it grows it 30 times, to about 0.119, and averages from the 31st
+# fitted epoch on (`PullSchedule.fitted`, used by the `paper` preset). The cell below follows the
+# library's default:
 
 # %%
 k_star = math.floor(math.log(0.1 / 0.0005) / math.log(1.2)) + 1
@@ -174,8 +183,19 @@ print(savefig(fig, "ch05_pull_schedule.png").name)
 # %% [markdown]
 # ## The final averaging
 #
-# At the end of relaxation the $r$ sets become one, their mean: $p \leftarrow \bar p$. From
-# scratch, on a copy of the model, against `ngpu_lite.relax.average_sets`:
+# Averaging replaces every set by the mean, $p_i \leftarrow \bar p$. There are two ways to go on
+# from there:
+#
+# * **this library's default** (`average_sets`, `relax_average="merge"`): the $r$ sets become one,
+#   once, and training goes on with an ordinary shared Neural GPU;
+# * **the 2016 code** (`avg_op` in `neural_gpu.py`; `assign_mean`, `relax_average="assign"`,
+#   which the `paper` preset uses): every set is *assigned* the mean but stays a separate
+#   variable, and this is repeated at every fitted epoch from then on. Between two averagings the
+#   sets drift apart again, held together by the pull (which stays at its last value), and the
+#   trained model keeps its $r$ sets. The trainer also lowers the learning rate by 0.98 at an
+#   averaging when the error is below a third of the threshold.
+#
+# From scratch, the merge on a copy of the model, against `ngpu_lite.relax.average_sets`:
 
 # %%
 mine = copy.deepcopy(relaxed)
@@ -213,7 +233,8 @@ with torch.no_grad():
 # ## Experiment: with and without relaxation
 #
 # Now train. The same small model (the `tiny` preset, $w = 2$, $m = 16$, reverse of at most 13
-# bits) once with one shared set and once with $r = 4$ relaxed sets. The `tiny` preset's
+# bits) once with one shared set and once with $r = 4$ relaxed sets, with the library's defaults
+# (the sets start equal and are merged once). The `tiny` preset's
 # curriculum is only 5 lengths long; after that, every epoch with under 15% wrong sequences at the
 # longest length (the code's threshold) counts as an advance of the pull schedule. With the code's
 # factor 1.2 the pull would need 30 advances to reach 0.1, more than a short run makes; to finish
@@ -325,11 +346,13 @@ print(f"at 131 bits, shared seeds {min(shared_long):.0%}..{max(shared_long):.0%}
 # ## Summary
 #
 # * Relaxation gives the model $r$ sets of CGRU weights and uses set $t \bmod r$ at step $t$; the
-#   sets start equal.
+#   sets start equal by default, each drawn on its own in the 2016 code (`relax_init`).
 # * A pull cost $\text{pull} \cdot \sum_i \lVert p_i - \bar p\rVert^2$ draws every set towards the
 #   mean with gradient $2\,\text{pull}\,(p_i - \bar p)$.
 # * The pull starts at 0.0005 and grows by 1.2 at each curriculum advance; when it passes 0.1 (the
-#   30th advance) the sets are averaged into one and the model is an ordinary Neural GPU again.
+#   30th advance) the library's default averages the sets into one and the model is an ordinary
+#   Neural GPU again. The 2016 code (and the `paper` preset) instead assigns every set the mean at
+#   each fitted epoch from the 31st on and keeps the $r$ sets.
 # * Averaging is harmless only once the sets are close: the experiment measured how much answers
 #   change for a given spread, and the accuracy of small models trained with and without it.
 #
