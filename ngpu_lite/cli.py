@@ -1,4 +1,4 @@
-"""Command line: `python -m ngpu_lite train | evaluate | predict`.
+"""Command line: `python -m ngpu_lite train | evaluate | predict | sweep`.
 
 Bad input (an unknown task, a digit outside the base, an empty operand, a missing, corrupt or
 foreign checkpoint, an output folder holding another run or in use, a number option that makes no
@@ -114,7 +114,23 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--checkpoint", help="checkpoint file or run folder (default: shipped model)")
     pr.add_argument("--file", help="one case per line: 'A B' (or 'A' for one-operand tasks)")
     pr.add_argument("operands", nargs="*")
-    for p in (tr, ev, pr):
+    sw = sub.add_parser("sweep", help="many train runs (seeds x grid) on Ray; rerun to resume")
+    sw.add_argument("--task", required=True, help=tasks)
+    sw.add_argument("--preset", default="fast", help=", ".join(PRESETS))
+    sw.add_argument("--seeds", default="0-7", help="seeds: 0-7, 0,2,5 or 0-3,8 (default 0-7)")
+    sw.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                    help="a preset field (or model.KEY) and its values; repeat for more fields")
+    sw.add_argument("--minutes", type=_minutes, help="wall-time cap per trial (default 15)")
+    sw.add_argument("--steps", type=_count(1), help="step cap per trial")
+    sw.add_argument("--out", default="runs/sweep", help="sweep folder (default runs/sweep)")
+    sw.add_argument("--address", help="join this Ray cluster (HOST:PORT from 'ray start --head'); "
+                                      "default: a local Ray with one worker per core")
+    sw.add_argument("--workers", type=_count(1), help="local Ray workers (default: one per core)")
+    sw.add_argument("--digits", type=_count(1),
+                    help="score each run on cases of this many digits (default 10x the training "
+                         "length, the paper's 20 -> 200 bits)")
+    sw.add_argument("--samples", type=_count(1), default=64, help="fresh cases to score on")
+    for p in (tr, ev, pr, sw):
         p.add_argument("--max-digits", type=_count(1), default=None,
                        help=f"refuse operands longer than this (default {MAX_DIGITS:,}, "
                             "or NGPU_MAX_DIGITS)")
@@ -262,10 +278,29 @@ def cmd_predict(a) -> int:
     return 0
 
 
+def cmd_sweep(a) -> int:
+    from .sweep import sweep, table_markdown
+
+    minutes = a.minutes if a.minutes is not None or a.steps is not None else 15.0
+    if a.address is not None and a.workers is not None:
+        raise UsageError("--workers is for a local Ray; a cluster has the workers it was started with")
+    if a.digits is not None:
+        _check_length(a, f"--digits {a.digits}", a.digits, a.samples, config={"m": 48, "w": 1, "l": 1})
+    res = sweep(a.task, a.preset, a.seeds, a.grid, a.out, minutes=minutes, steps=a.steps,
+                digits=a.digits, samples=a.samples, address=a.address, workers=a.workers)
+    print()
+    print(table_markdown(res), end="")
+    print(f"\nresults in {a.out}/results.md, results.json and spread.png")
+    for e in res["errors"]:
+        print(f"error: {e}", file=sys.stderr)
+    return 1 if res["errors"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         a = _parser().parse_args(argv)
-        rc = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}[a.command](a)
+        rc = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+              "sweep": cmd_sweep}[a.command](a)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
         return rc
     except BrokenPipeError:
