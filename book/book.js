@@ -145,17 +145,24 @@
   // ---- "On this page": mark the section being read --------------------------------------
   function setUpTocHighlight() {
     var links = Array.prototype.slice.call(document.querySelectorAll(".book-toc a[href^='#']"));
-    if (!links.length || !("IntersectionObserver" in window)) return;
+    if (!links.length) return;
     var byId = {};
     links.forEach(function (a) { byId[decodeURIComponent(a.getAttribute("href").slice(1))] = a; });
     var headings = Object.keys(byId).map(function (id) { return document.getElementById(id); }).filter(Boolean);
-    var observer = new IntersectionObserver(function () {
+    var pending = false;
+    function mark() {
+      pending = false;
       var current = null;
       headings.forEach(function (h) { if (h.getBoundingClientRect().top < 120) current = h; });
+      var bottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 4;
+      if (bottom && window.scrollY > 0) current = headings[headings.length - 1];
       links.forEach(function (a) { a.classList.remove("active"); });
       if (current && byId[current.id]) byId[current.id].classList.add("active");
-    }, { rootMargin: "0px 0px -60% 0px" });
-    headings.forEach(function (h) { observer.observe(h); });
+    }
+    window.addEventListener("scroll", function () {
+      if (!pending) { pending = true; window.requestAnimationFrame(mark); }
+    }, { passive: true });
+    mark();
   }
 
   window.bookSearch = search;
