@@ -1,5 +1,6 @@
 """The book as a static site (`make book`): every chapter has its page, its figures and its links."""
 
+import base64
 import html
 import json
 import re
@@ -11,6 +12,8 @@ import pytest
 from book.build import build, plain_math, without_test_markers
 
 ROOT = Path(__file__).resolve().parents[1]
+DOT_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+           "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")  # a 1x1 PNG
 NOTEBOOKS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -189,11 +192,12 @@ def small_book(tmp_path_factory) -> tuple[Path, Path]:
         new.new_markdown_cell("# 1. First things\n\nThe start, with $x^2$.\n\n## References\n\nA paper."),
         new.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)")]), chapters / "01_first.ipynb")
     nbformat.write(new.new_notebook(cells=[
-        new.new_markdown_cell("# 2. Second things\n\nMore.\n\n## Exercises\n\n1. Do it.")]),
+        new.new_markdown_cell("# 2. Second things\n\n![a dot](dot.png)\n\n## Exercises\n\n1. Do it.")]),
         chapters / "02_second.ipynb")
     nbformat.write(new.new_notebook(cells=[
         new.new_markdown_cell("# Answers to chapter 2\n\n## Exercise 1\n\nDone.")]),
         chapters / "answers" / "02_answers.ipynb")
+    (chapters / "dot.png").write_bytes(base64.b64decode(DOT_PNG))
     site = root / "site"
     build(site, chapters, root / "no-readme.md")
     return chapters, site
@@ -227,6 +231,15 @@ def test_references_are_linked_from_every_sidebar(small_book):
         bar = _between((site / page).read_text(), '<aside class="book-sidebar"', "</aside>")
         assert '<a href="01_first.html#References">References</a>' in bar, page
     assert "NBVAL_" not in (site / "01_first.html").read_text()
+
+
+def test_images_in_markdown_are_embedded_in_the_page(small_book):
+    """Catches a markdown figure linked by a path the site does not have (`dot.png` beside the
+    notebook): it must travel inside the page."""
+    _, site = small_book
+    text = (site / "02_second.html").read_text()
+    assert re.search(r'<img[^>]*src="data:image/png;base64,', text)
+    assert 'src="dot.png"' not in text
 
 
 def test_a_book_without_answers_has_no_answers_section(tmp_path):
