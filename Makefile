@@ -14,6 +14,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# `make test` also installs the optional Ray extra (about 500 MB, 20 s), for the sweep's test and
+# chapter 11; `make lab` does not need it.
+SWEEP_STAMP := $(VENV)/.installed-sweep
+$(SWEEP_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,sweep]'
+	@touch $(SWEEP_STAMP)
+
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=chapters $(ROOT_FLAG)
 
@@ -22,13 +29,13 @@ lab: $(STAMP)
 # Exit status 5 ("no tests ran") is not a failure.
 NOTEBOOKS := $(wildcard chapters/[0-9][0-9]_*.ipynb)
 TEST_ENV := NGPU_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-test: $(STAMP)
+test: $(SWEEP_STAMP)
 	bash tests/browser_setup.sh
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax tests $(NOTEBOOKS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 # Also the slow checks (2000-bit evaluation of shipped checkpoints).
-test-all: $(STAMP)
+test-all: $(SWEEP_STAMP)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax -m "slow or not slow" tests $(NOTEBOOKS)
 
 lint: $(STAMP)
