@@ -352,13 +352,18 @@ def _run_trials(configs: list[dict], out: Path, progress: bool) -> tuple[list[di
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     callbacks = [_callback(tune, len(configs), [])] if progress else []
+
+    class Quiet(tune.ProgressReporter):  # our own line per trial instead of Tune's status tables
+        def should_report(self, trials, done=False):
+            return False
+
     tuner = tune.Tuner(
         tune.with_resources(_tune_trial, {"cpu": 1}),
         param_space={"trial": tune.grid_search(configs)},
         tune_config=tune.TuneConfig(trial_name_creator=lambda t: t.config["trial"]["name"],
                                     trial_dirname_creator=lambda t: t.config["trial"]["name"]),
         run_config=tune.RunConfig(name="ray_tune", storage_path=str(out.resolve()), verbose=0,
-                                  callbacks=callbacks))
+                                  callbacks=callbacks, progress_reporter=Quiet()))
     records, errors = [], []
     for r in tuner.fit():
         name = r.config["trial"]["name"]
