@@ -346,6 +346,28 @@ RECORD_KEYS = ("trial", "seed", "point", "steps", "minutes", "stopped", "digits"
                "per_symbol", "train_digits", "exact_train", "architecture", "folder")
 
 
+def _last_line(error: BaseException) -> str:
+    """The message of a trial's error without Ray's traceback or the exception's module path."""
+    lines = [ln for ln in str(error).strip().splitlines() if ln.strip()]
+    return re.sub(r"^[\w.]*?(\w+(Error|Exception)): ", "", lines[-1] if lines else repr(error))
+
+
+def _quietly(fn):
+    """`fn()` with Ray Tune's driver-side logging silenced: failed trials get one line each from
+    us, not Tune's tracebacks."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("ray.tune", "ray.air", "ray.train")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        return fn()
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _run_trials(configs: list[dict], out: Path, progress: bool) -> tuple[list[dict], list[str]]:
     """Every trial on Ray Tune, one CPU each: their records, and one line per failed trial."""
     _, tune = _import_ray()
@@ -365,11 +387,11 @@ def _run_trials(configs: list[dict], out: Path, progress: bool) -> tuple[list[di
         run_config=tune.RunConfig(name="ray_tune", storage_path=str(out.resolve()), verbose=0,
                                   callbacks=callbacks, progress_reporter=Quiet()))
     records, errors = [], []
-    for r in tuner.fit():
+    for r in _quietly(tuner.fit):
         name = r.config["trial"]["name"]
         if r.error is not None or not r.metrics or "exact" not in r.metrics:
-            last = str(r.error).strip().splitlines()[-1] if r.error else "it reported nothing"
-            errors.append(f"trial {name} failed: {last}")
+            errors.append(f"trial {name} failed: {_last_line(r.error)}" if r.error else
+                          f"trial {name} did not finish; rerun the same command to resume it")
         else:
             records.append({k: r.metrics[k] for k in RECORD_KEYS})
     return records, errors
@@ -467,7 +489,7 @@ def table_markdown(res: dict) -> str:
     if res.get("best"):
         lines += ["", f"Best run by {describe_criterion()}: {res['best']}."]
     if res.get("errors"):
-        lines += ["", *(f"Failed: {e}" for e in res["errors"])]
+        lines += ["", *(e[0].upper() + e[1:] for e in res["errors"])]
     return "\n".join(lines) + "\n"
 
 

@@ -140,6 +140,24 @@ def test_a_local_sweep_runs_two_trials_prints_their_table_and_resumes(capsys, tm
     assert (out / first["folder"] / "log.jsonl").read_text() == log
 
 
+def test_a_failed_trial_is_one_line_and_the_others_still_count(capsys, tmp_path):
+    """Catches one bad trial losing the whole sweep's table, a Ray traceback on the terminal, or
+    exit status 0 when a trial failed."""
+    pytest.importorskip("ray")
+    out = tmp_path / "sw"
+    (out / "trials").mkdir(parents=True)
+    (out / "trials" / "seed=0").write_text("not a folder")  # train refuses to write there
+    argv = TINY[:-6] + ["--steps", "5", "--digits", "8", "--samples", "8", "--out", str(out),
+                        "--workers", "1"]
+    assert main(argv) == 1
+    printed, err = capsys.readouterr()
+    assert "[1/2] seed=0: failed" in printed or "[2/2] seed=0: failed" in printed
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert "trial seed=0 failed: " in err and "is a file, not a folder" in err
+    res = json.loads((out / "results.json").read_text())
+    assert [r["trial"] for r in res["runs"]] == ["seed=1"] and len(res["errors"]) == 1
+
+
 # --- selection on fake runs -------------------------------------------------------------------
 
 def _run(name, exact, per_symbol, steps, arch="a"):
