@@ -315,10 +315,15 @@ print("ensembles of k > 1 runs as good as the best run:",
 #
 # ```bash
 # ray start --head --port 6379                 # on the head machine; it prints its address
+# ray get-auth-token                           # on the head: the cluster's token
+# export RAY_AUTH_TOKEN=...                    # on every other machine: that token
 # ray start --address HEAD:6379                # on every other machine
 # python -m ngpu_lite sweep --task badd --seeds 0-63 --minutes 30 --address HEAD:6379 \
 #     --out /shared/sweeps/badd               # from any machine of the cluster
 # ```
+#
+# (Since Ray 2.59 a new cluster accepts only clients that present its token; `sweep` presents the
+# one in `RAY_AUTH_TOKEN` or `~/.ray/auth_token`, as `ray start` does.)
 #
 # A cluster that does not answer is refused at once with one line, as is a folder that holds
 # another sweep; a sweep interrupted halfway is resumed by running the same command again.

@@ -300,6 +300,23 @@ def _temp_dir() -> str:
     return os.environ.get("RAY_TMPDIR") or os.path.join(tempfile.gettempdir(), f"ngpu_ray_{uid}")
 
 
+def _token_auth() -> None:
+    """Use token authentication to join a cluster when this machine has a Ray token, as `ray start
+    --address` does (Ray's own `ray.init(address=...)` does not, since 2.59 made tokens the
+    default for new clusters); RAY_AUTH_MODE, when set, decides."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    default = Path.home() / ".ray" / "auth_token"
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or default.exists():
+        os.environ["RAY_AUTH_MODE"] = "token"
+        try:  # Ray reads its settings once, when imported: have it read them again
+            from ray._raylet import Config
+
+            Config.initialize("")
+        except (ImportError, AttributeError):
+            pass
+
+
 def start_ray(address: str | None, workers: int | None) -> bool:
     """Join `address`, or start a local Ray with `workers` CPUs (default: one per core), quietly.
     Returns whether this call started Ray (and so should shut it down)."""
@@ -311,10 +328,13 @@ def start_ray(address: str | None, workers: int | None) -> bool:
                  configure_logging=True)
     if address:
         check_address(address)
+        _token_auth()
         try:
             ray.init(address=address, **quiet)
         except Exception as e:  # noqa: BLE001 - Ray raises many kinds; one line is what matters
-            raise SweepError(f"cannot join the Ray cluster at {address} ({str(e).splitlines()[0]})"
+            raise SweepError(f"cannot join the Ray cluster at {address} ({str(e).splitlines()[0]}); "
+                             "if it uses token authentication (Ray's default), run 'ray "
+                             "get-auth-token' on its head and set RAY_AUTH_TOKEN to it here"
                              ) from None
     else:
         from .threads import cores
