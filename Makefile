@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# `make test` also installs the optional Ray extra (about 500 MB, 20 s), for the sweep's test and
-# chapter 11; `make lab` does not need it.
+# `make test` and `make figures` also install the optional Ray extra (about 500 MB, 20 s), for the
+# sweep test and chapter 11; `make lab` does not install it.
 SWEEP_STAMP := $(VENV)/.installed-sweep
 $(SWEEP_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,sweep]'
@@ -47,7 +47,7 @@ sync: $(STAMP)
 
 # Re-execute every chapter in the default mode and store its outputs, writing the book's own
 # figures/ (a reader's run of a chapter writes figures/local/ instead). Slow: minutes per chapter.
-figures: $(STAMP)
+figures: $(SWEEP_STAMP)
 	cd chapters && for f in [0-9][0-9]_*.ipynb; do NGPU_FIGURES=repo OMP_NUM_THREADS=1 ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 $$f || exit 1; done
 
 # The chapters, with their stored outputs, as a static site: open _build/html/index.html.

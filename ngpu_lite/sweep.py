@@ -570,12 +570,11 @@ def best_run(runs: list[dict], criterion: tuple[str, ...] = CRITERION) -> dict:
     (default: exact rate at the test length, then per-symbol rate, then fewer steps)."""
     if not runs:
         raise SweepError("no runs to choose from")
-    return max(runs, key=lambda r: tuple(-r[c[1:]] if c.startswith("-") else r[c]
-                                         for c in criterion))
+    return ranked(runs, criterion)[0]
 
 
 def ranked(runs: list[dict], criterion: tuple[str, ...] = CRITERION) -> list[dict]:
-    """The runs from best to worst by `criterion`."""
+    """The runs from best to worst by `criterion` (ties keep their order)."""
     return sorted(runs, key=lambda r: tuple(-r[c[1:]] if c.startswith("-") else r[c]
                                             for c in criterion), reverse=True)
 
