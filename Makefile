@@ -27,7 +27,7 @@ lab: $(STAMP)
 # The whole suite in fast mode: unit and learning tests, every chapter under nbval. Two workers
 # with one thread each use two cores without oversubscribing them.
 # Exit status 5 ("no tests ran") is not a failure.
-NOTEBOOKS := $(wildcard chapters/[0-9][0-9]_*.ipynb)
+NOTEBOOKS := $(wildcard chapters/[0-9][0-9]_*.ipynb chapters/answers/[0-9][0-9]_answers.ipynb)
 TEST_ENV := NGPU_FAST=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(SWEEP_STAMP)
 	bash tests/browser_setup.sh
@@ -39,7 +39,7 @@ test-all: $(SWEEP_STAMP)
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax -m "slow or not slow" tests $(NOTEBOOKS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ngpu_lite tests benchmarks book assignments/*.py chapters/*.py
+	$(VENV)/bin/ruff check ngpu_lite tests benchmarks book assignments/*.py chapters/*.py chapters/answers/*.py
 
 # Re-pair every chapter's .ipynb with its edited .py source (the .py wins).
 sync: $(STAMP)

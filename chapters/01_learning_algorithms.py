@@ -339,3 +339,5 @@ for i in range(3):
 #    the two is harder for an encoder–decoder, and why?
 # 5. Why is per-symbol accuracy a misleading measure for addition? Compute the per-symbol accuracy
 #    of a "model" that always answers PAD at 20 bits.
+#
+# Answers: `answers/01_answers.ipynb`.

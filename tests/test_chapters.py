@@ -1,4 +1,6 @@
 """Chapters: every .py/.ipynb pair in sync, each with a summary and exercises, listed in the README.
+Answer notebooks (`chapters/answers/NN_answers.py`): paired and executed the same way, one answer
+per exercise of their chapter.
 
 Executing the chapters is nbval's job (`make test` runs `pytest --nbval-lax chapters`).
 """
@@ -15,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py"))
 NOTEBOOKS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 ids = [p.stem for p in CHAPTERS]
+ANSWERS = sorted((ROOT / "chapters" / "answers").glob("[0-9][0-9]_answers.py"))
+ANSWER_NOTEBOOKS = sorted((ROOT / "chapters" / "answers").glob("[0-9][0-9]_answers.ipynb"))
+PAIRED = CHAPTERS + ANSWERS  # every jupytext source with its committed, executed .ipynb
+paired_ids = [p.stem for p in PAIRED]
 
 
 def test_every_notebook_has_its_source_and_back():
@@ -24,7 +30,16 @@ def test_every_notebook_has_its_source_and_back():
     assert {p.stem for p in NOTEBOOKS} == {p.stem for p in CHAPTERS}
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=ids)
+def test_every_answer_notebook_has_its_source_and_back_and_a_chapter():
+    """Catches an answer notebook committed only as .py or only as .ipynb, or one numbered for no
+    chapter."""
+    assert {p.stem for p in ANSWER_NOTEBOOKS} == {p.stem for p in ANSWERS}
+    numbers = {p.name[:2] for p in CHAPTERS}
+    for source in ANSWERS:
+        assert source.name[:2] in numbers, f"{source.name} answers no chapter"
+
+
+@pytest.mark.parametrize("source", PAIRED, ids=paired_ids)
 def test_pair_is_in_sync(source):
     """The committed .ipynb converts back to exactly the .py (so a fresh clone cannot drift)."""
     out = subprocess.run(
@@ -44,7 +59,21 @@ def test_chapter_has_summary_exercises_and_a_checked_cell(source):
     assert "# NBVAL_CHECK_OUTPUT" in text, "no deterministic cell checked by nbval"
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=ids)
+@pytest.mark.parametrize("source", ANSWERS, ids=[p.stem for p in ANSWERS])
+def test_answer_notebook_answers_every_exercise(source):
+    """Catches an exercise added to a chapter without its answer (or an answer to none), and a
+    chapter whose exercises do not point to their answers."""
+    chapter = next(p for p in CHAPTERS if p.name[:2] == source.name[:2])
+    text = chapter.read_text()
+    section = text[text.index("# ## Exercises"):]
+    section = section.split("\n# %%")[0]  # the exercises' markdown cell
+    asked = re.findall(r"^# (\d+)\. ", section, re.M)
+    answered = re.findall(r"^# ## Exercise (\d+)$", source.read_text(), re.M)
+    assert answered == asked, f"{chapter.name} asks exercises {asked}, {source.name} answers {answered}"
+    assert f"answers/{source.stem}.ipynb" in section, f"{chapter.name} does not point to its answers"
+
+
+@pytest.mark.parametrize("source", PAIRED, ids=paired_ids)
 def test_committed_notebook_holds_outputs_and_no_machine_paths(source):
     """Catches a notebook committed unexecuted, or outputs naming the author's home or /tmp."""
     nb = json.loads(source.with_suffix(".ipynb").read_text())
