@@ -367,3 +367,5 @@ print(f"at 131 bits, shared seeds {min(shared_long):.0%}..{max(shared_long):.0%}
 #    model's outputs unchanged.
 # 4. The paper says larger $r$ works better. Try $r = 2$ and $r = 8$ on `badd` with
 #    `max_digits=4` and report the results for at least three seeds each.
+#
+# Answers: `answers/05_answers.ipynb`.
