@@ -355,3 +355,5 @@ show("reverse", reverse_run.model, 65, seed=7)
 #    check with `NeuralGPU(w=8).params_per_set()`.
 # 5. Train reverse with three more seeds (`seed=1, 2, 3`). How much do the accuracies at length
 #    131 differ from seed to seed?
+#
+# Answers: `answers/03_answers.ipynb`.
