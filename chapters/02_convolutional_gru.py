@@ -364,3 +364,5 @@ plt.show()
 #    GPU needs for an input of length `n`?
 # 5. Rerun the gate figure on a different addition, one without carries (`1001 + 0100`). Which
 #    parts of the picture change?
+#
+# Answers: `answers/02_answers.ipynb`.
