@@ -44,9 +44,10 @@ seed_everything(0)
 # > Train the baseline without attention (`attention=False`) for the same number of steps. How
 # > far does the curriculum get, and how does exact accuracy against length compare?
 #
-# **Answer.** The chapter's `RETRAIN` run is 3,000 steps (about two minutes on one CPU thread per
-# model). Here both arms get the same, smaller budget printed below: the chapter's model
-# (bidirectional encoder, hidden 128, batch 32, lr 0.005) with and without attention, same seed.
+# **Answer.** The chapter's `RETRAIN` run is 3,000 steps (the chapter puts it at about two
+# minutes on one CPU thread per model). Here both arms get the same, smaller budget printed below:
+# the chapter's model (bidirectional encoder, hidden 128, batch 32, lr 0.005) with and without
+# attention, same seed.
 
 # %%
 STEPS = pick(30, 1000)

@@ -16,8 +16,8 @@
 # # Answers to chapter 2: The convolutional GRU
 #
 # One answer per exercise of chapter 2: the exercise, the answer, and the cell that shows it.
-# Only the last answer trains a model; it uses the chapter's own recipe (about a minute and a
-# half on one CPU thread, seconds with `NGPU_FAST=1`).
+# Only the last answer trains a model; it uses the chapter's own recipe (its time is printed; a
+# few seconds with `NGPU_FAST=1`).
 
 # %%
 import math
@@ -193,8 +193,8 @@ for T in (1, 2, 3, 10, 19, 20, 21, 24):
 # > Rerun the gate figure on a different addition, one without carries (`1001 + 0100`). Which parts
 # > of the picture change?
 #
-# **Answer.** The same model as the chapter's (same preset, seed, learning rate and steps: about a
-# minute and a half), its gates recorded on the chapter's addition `1011 + 0111` (carries through
+# **Answer.** The same model as the chapter's (same preset, seed, learning rate and steps), its
+# gates recorded on the chapter's addition `1011 + 0111` (carries through
 # three positions) and on `1001 + 0100` (no carry).
 
 # %%

@@ -233,7 +233,7 @@ for digits in (3, 200):
 # > differ from seed to seed?
 #
 # **Answer.** Seeds 0 to 3, the chapter's model and settings, `STEPS` steps each (the chapter's
-# 2,500 would take four to five minutes for the four).
+# 2,500 would take about three times as long).
 
 # %%
 seed_runs = {}
