@@ -210,11 +210,28 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
     meta.update(steps=best["steps"], wall_seconds=round(60 * best["minutes"]))  # both phases
     if best.get("averaged", {}).get("kept"):
         meta["averaged_steps"] = best["averaged"]["steps"]
-    log = _kept_folder(recipe, best["seed"], runs_dir) / "log.jsonl"
-    if best["seed"] in seeds and log.exists():  # the kept run's log, for the chapters' curves
-        (FIGURES_DIR / f"{recipe.task}_training_log.jsonl").write_text(log.read_text())
+    if best["seed"] in seeds:  # the kept run's log, for the chapters' curves
+        text = training_log(recipe, _run_dir(recipe.task, best["seed"], runs_dir))
+        if text:
+            (FIGURES_DIR / f"{recipe.task}_training_log.jsonl").write_text(text)
     return checkpoints.save(checkpoints.SHIPPED_DIR / f"{recipe.task}.pt", model, recipe.task,
                             meta=meta)
+
+
+def training_log(recipe: Recipe, folder: Path) -> str:
+    """The run's log as JSON lines; with a fine-tune phase, its epochs follow the first phase's
+    with steps and seconds counted on from where that phase ended (marked `"phase": "finetune"`)."""
+    first = folder / "log.jsonl"
+    lines = first.read_text().splitlines() if first.exists() else []
+    tuned = folder / "finetune" / "log.jsonl"
+    if recipe.finetune and tuned.exists():
+        last = json.loads(lines[-1]) if lines else {"step": 0, "seconds": 0.0}
+        for line in tuned.read_text().splitlines():
+            rec = json.loads(line)
+            rec.update(step=rec["step"] + last["step"], seconds=rec["seconds"] + last["seconds"],
+                       phase="finetune")
+            lines.append(json.dumps(rec))
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 # --- the results table ------------------------------------------------------------------------

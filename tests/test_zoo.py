@@ -126,3 +126,20 @@ def test_an_update_keeps_other_lengths_of_the_same_model_but_not_of_a_reshipped_
     reshipped = zoo.update_results(old, dict(new, sha256={"bmul": "ccc"}))
     assert set(reshipped["rows"]["bmul"]) == {"20"}
     assert reshipped["sha256"] == {"bmul": "ccc", "badd": "bbb"}
+
+
+def test_training_log_of_a_fine_tuned_run_counts_on_from_the_first_phase(tmp_path):
+    """Catches the chapters' curve showing only the fine-tune (its steps restart at 0)."""
+    import json
+
+    (tmp_path / "finetune").mkdir()
+    (tmp_path / "log.jsonl").write_text("\n".join(json.dumps({"step": s, "seconds": 10.0 * s})
+                                                  for s in (200, 400)) + "\n")
+    (tmp_path / "finetune" / "log.jsonl").write_text(json.dumps({"step": 200, "seconds": 50.0}))
+    tuned = zoo.Recipe("bmul", finetune=dict(lr=0.001), finetune_minutes=1.0)
+    recs = [json.loads(line) for line in zoo.training_log(tuned, tmp_path).splitlines()]
+    assert [r["step"] for r in recs] == [200, 400, 600]
+    assert recs[-1]["seconds"] == 4050.0 and recs[-1]["phase"] == "finetune"
+    assert "phase" not in recs[0]
+    plain = zoo.Recipe("bmul")
+    assert len(zoo.training_log(plain, tmp_path).splitlines()) == 2
