@@ -171,17 +171,19 @@ def dropout_2016(length: int) -> float:
 
 
 # NBVAL_CHECK_OUTPUT
-paper_2016_rule = get_preset("paper", dropout_rule="length")
-print(f"{'digits':>6s} {'length':>6s} {'library, paper preset':>22s} {'2016 code':>10s} {'ratio':>6s}")
+library_rule = get_preset("paper", dropout_rule="digits")  # the paper's rate, the library's rule
+print(f"paper preset: dropout_rule = {paper.dropout_rule!r}")
+print(f"{'digits':>6s} {'length':>6s} {'library rule':>13s} {'2016 code':>10s} {'ratio':>6s}")
 for d in [3, 8, 10, 20]:
-    assert abs(dropout_from_scratch(paper.dropout, d) - dropout_rate(paper, d)) < 1e-12
-    # the library also has the 2016 rule, as an option of a preset: it must agree with ours
-    assert abs(dropout_2016(length_for(d)) - dropout_rate(paper_2016_rule, d)) < 1e-12
-    lib, ref = dropout_rate(paper, d), dropout_2016(length_for(d))
-    print(f"{d:6d} {length_for(d):6d} {lib:22.3f} {ref:10.3f} {lib / ref:6.1f}")
-print(f"20-bit addition: the library's paper preset drops {dropout_rate(paper, 20):.3f} of the state, "
-      f"the 2016 code {dropout_2016(length_for(20)):.3f} (length {length_for(20)} padded to "
-      f"{next(b for b in BUCKETS_2016 if b >= length_for(20))})")
+    assert abs(dropout_from_scratch(paper.dropout, d) - dropout_rate(library_rule, d)) < 1e-12
+    # the paper preset uses the 2016 rule: it must agree with the rule written out above
+    assert abs(dropout_2016(length_for(d)) - dropout_rate(paper, d)) < 1e-12
+    lib, ref = dropout_rate(library_rule, d), dropout_2016(length_for(d))
+    print(f"{d:6d} {length_for(d):6d} {lib:13.3f} {ref:10.3f} {lib / ref:6.1f}")
+print(f"20-bit addition: the paper preset drops {dropout_rate(paper, 20):.3f} of the state, as the "
+      f"2016 code does (length {length_for(20)} padded to "
+      f"{next(b for b in BUCKETS_2016 if b >= length_for(20))}); the library's own rule would drop "
+      f"{dropout_rate(library_rule, 20):.3f}")
 
 # %% [markdown]
 # The two agree only on the shortest inputs, which fit the first bucket; from 8 digits on the
@@ -445,3 +447,5 @@ for name, runs in list(ablation.items())[1:]:
 # 5. The library's dropout rate shrinks as $8/d$ above 8 digits. Work out the expected number of
 #    zeroed state entries over a whole forward pass as a function of $d$ and explain the choice.
 #    Do the same for the 2016 code's $0.15 \cdot 8 / L$: what do the bucket lengths change?
+#
+# Answers: `answers/04_answers.ipynb`.
