@@ -210,6 +210,12 @@ for what, f, d, where in POINTS:
 # The set-up was copied whole because a partial copy failed; which points matter is measured
 # below, after the training log.
 #
+# One point goes beyond DNGPU: the run stops at its first check with 64 of 64 fresh 200-bit
+# products exact, and a second phase of 30 minutes fine-tunes that model with candidate dropout
+# 0.25 at learning rate 0.001. Training on with the recipe's own settings had made 200-bit
+# products worse (`benchmarks/README.md`, run H, has the measurements), while more dropout is what
+# made addition hold at 2000 bits (chapter 10).
+#
 # ## Training
 #
 # One step trains on $9 \times 32 = 288$ products of every length from 1 to 20 bits. On this
@@ -248,6 +254,12 @@ if log:
     checks = [h for h in log if "until_exact" in h]
     ax2.plot([h["step"] for h in checks], [h["until_exact"] for h in checks], "^", ms=5,
              label="exact on fresh 200-bit products (check)")
+    tuned = [h["step"] for h in log if h.get("phase") == "finetune"]
+    for ax in (ax1, ax2):  # where the second phase (the recipe's fine-tune) starts
+        if tuned:
+            ax.axvline(tuned[0] - 100, color="grey", ls=":", lw=1)
+    if tuned:
+        ax2.text(tuned[0] - 100, 0.5, " fine-tune", fontsize=7, color="grey")
     ax2.set_xlabel("step")
     ax2.set_ylim(-0.03, 1.03)
     ax2.legend(fontsize=7)
@@ -287,9 +299,9 @@ if not arms:
 # %% [markdown]
 # ## The shipped model on fresh products
 #
-# The shipped `bmul` model was trained by the recipe above until 64 fresh 200-bit products were
-# all exact. Here it meets fresh products from the evaluation stream, which training never draws
-# from (`tasks.eval_stream`).
+# The shipped `bmul` model was trained by the recipe printed above, which stops a run once its
+# checks on fresh 200-bit products pass. Here it meets fresh products from the evaluation stream,
+# which training never draws from (`tasks.eval_stream`).
 
 # %%
 model = run.model if RETRAIN else pretrained("bmul", device="cpu")
@@ -399,11 +411,22 @@ if not wrong_examples:
     print("no family member of 20 bits answered wrongly")
 
 # %% [markdown]
-# **What we saw.** The printed counts say which families the model gets right. In the run stored
-# here every family holds at 20 bits, and at 200 bits all of them do but one: products of two runs
-# of ones ($2^i - 1$ times $2^j - 1$), where every partial product is a run of ones and their sum
-# sends carries across long stretches of the product. Operands that are almost all zeros, Price
-# et al.'s failing kind, hold here at 200 bits.
+# **What we saw**, in words made from the counts above (so they stay true when the cell is rerun):
+
+# %%
+for d, n in FAMILY_SIZES.items():
+    held = [name for name in MUL_FAMILIES if family_rows[name, d]["exact"] == 1.0]
+    partly = [f"{name} ({round(family_rows[name, d]['exact'] * n)} of {n})" for name in MUL_FAMILIES
+              if 0 < family_rows[name, d]["exact"] < 1.0]
+    none = [name for name in MUL_FAMILIES if family_rows[name, d]["exact"] == 0.0]
+    print(f"at {d} bits every member exact: {', '.join(held) or 'no family'}; "
+          f"some: {', '.join(partly) or 'none'}; none: {', '.join(none) or 'none'}")
+
+# %% [markdown]
+# Where a family fails, look at its arithmetic: products of two runs of ones ($2^i - 1$ times
+# $2^j - 1$) make every partial product a run of ones, and their sum sends carries across long
+# stretches of the product. Operands that are almost all zeros, Price et al.'s failing kind
+# (`000…002 × 000…002`), are the `few_ones` and `powers_of_two` rows.
 #
 # ## The earlier recipe
 #
@@ -426,14 +449,15 @@ if old_path.exists():
 # ## What was reproduced
 #
 # The paper's claim is 100% exact at every length. Set beside it, from the measurements above
-# (a share "reproduced" only at 99% or more of the fresh products):
+# (a share "reproduced" only at 99% or more of at least 64 fresh products):
 
 # %%
 rows = {d: (r["exact"], r["samples"]) for d, r in measured.items()}
 if long:
     rows[2000] = (long["exact"], long["samples"])
 for d, (exact, n) in sorted(rows.items()):
-    verdict = "reproduced" if exact >= 0.99 else "not reproduced"
+    verdict = ("not reproduced" if exact < 0.99 else "reproduced" if n >= 64
+               else f"too few cases to judge ({n})")
     print(f"{d:5d} bits: {exact:6.1%} of {n:4d} fresh products exact, paper {PAPER['bmul'][d]}%: "
           f"{verdict}")
 
@@ -448,10 +472,11 @@ for d, (exact, n) in sorted(rows.items()):
 #   `dngpu` preset, did learn it: the training log shows the jump, and the shipped model (the
 #   average of its last checkpoints, the paper's own remedy) is right on most fresh 20-, 25- and
 #   200-bit products. The verdicts above say at which lengths that reaches the paper's 100%
-#   and at which it does not yet; at 2000 bits it gets most bits right but whole products wrong.
-# * The shipped model is the result of one CPU run of 3,500 steps (about two hours on one thread);
-#   DNGPU trains 20,000 steps. The paper's own model (Neural GPU (2016), chapters 2–5) has not been trained on
-#   multiplication here, and which points of the recipe matter has not been measured yet.
+#   and at which it does not yet; at 2000 bits the cases measured above are too few to judge.
+# * The shipped model is the result of one CPU run (the manifest's steps and minutes are printed
+#   with the model above); DNGPU trains 20,000 steps. The paper's own model (Neural GPU (2016),
+#   chapters 2–5) has not been trained on multiplication here. Of the recipe's points, the
+#   optimiser arm is measured above; the others are listed in `benchmarks/bmul_arms.py`.
 #
 # ## Exercises
 #
