@@ -167,7 +167,8 @@ def test_search_index_holds_every_page_and_chapter_5s_own_words(site):
     """Catches a page left out of the search index, test markers or prompts indexed, or chapter
     5's sections missing (the browser test searches for one of its words)."""
     index = _search_index(site)
-    assert {e["page"] for e in index} == {f"{nb.stem}.html" for nb in NOTEBOOKS}
+    answers = sorted((ROOT / "chapters" / "answers").glob("[0-9][0-9]_answers.ipynb"))
+    assert {e["page"] for e in index} == {f"{nb.stem}.html" for nb in NOTEBOOKS + answers}
     text = " ".join(e["text"] for e in index)
     assert "NBVAL" not in text and "In [1]:" not in text
     chapter_5 = [e for e in index if e["page"] == "05_relaxation.html"]
