@@ -57,9 +57,10 @@ class Recipe:
     # stop a run early once 64 fresh 200-digit cases are exact (or a list of such tests, in order)
     until: tuple[int, int] | list[tuple[int, int]] = (200, 64)
     check_every: int = 1  # epochs between those checks (a check at 800 digits costs ~100 steps)
-    # an optional second phase from the first one's model: overrides and minutes (e.g. no
-    # saturation cost and a lower learning rate, so that gates may saturate fully)
-    finetune: dict | None = None
+    # optional further phases, each from the one before's final model: overrides and minutes
+    # (e.g. more dropout at a lower learning rate). One dict (its minutes `finetune_minutes`), or
+    # a list of dicts each with its own "minutes"; the phases train in `finetune/`, `finetune2/`, …
+    finetune: dict | list[dict] | None = None
     finetune_minutes: float = 0.0
     # the paper's averaging: the weights of the last `average_last` checkpoints (100 steps apart)
     # averaged; shipped only if it scores at least the run's final model at 200 digits
@@ -77,8 +78,10 @@ RECIPES: dict[str, Recipe] = {
     # steps 4,600-4,900: 88% of 256), so the run ends there and a second phase fine-tunes it with
     # more candidate dropout (what made addition hold at 2000 bits) at a lower learning rate
     "bmul": Recipe("bmul", preset="dngpu", overrides=dict(precision="bf16"), seeds=(0,),
-                   minutes=130.0, average_last=4, finetune=dict(dropout=0.25, lr=0.001),
-                   finetune_minutes=30.0),
+                   minutes=130.0, average_last=4,
+                   finetune=[dict(dropout=0.25, lr=0.001, minutes=30.0),
+                             dict(dropout=0.25, lr=0.0005, minutes=110.0,
+                                  bins=(8, 12, 16, 20, 25, 28, 31, 36, 41, 51, 64))]),
     # the one-operand tasks keep the paper code's dropout schedule to the end: the final dropout
     # of 0.5 that addition needs kept duplicate from fitting 20 digits at all (symbol accuracy
     # 0.999 before it, 0.75-0.79 over 2000 steps under it); they were trained before it existed
@@ -91,6 +94,40 @@ RECIPES: dict[str, Recipe] = {
 
 def _run_dir(task: str, seed: int, runs_dir: Path) -> Path:
     return runs_dir / f"{task}-s{seed}"
+
+
+def phases(recipe: Recipe) -> list[tuple[str, dict, float]]:
+    """The recipe's fine-tune phases in order: (folder name, training overrides, minutes)."""
+    if not recipe.finetune:
+        return []
+    if isinstance(recipe.finetune, dict):
+        return [("finetune", dict(recipe.finetune), recipe.finetune_minutes)]
+    out = []
+    for i, phase in enumerate(recipe.finetune):
+        if "minutes" not in phase:
+            raise ValueError(f"fine-tune phase {i + 1} of {recipe.task!r} names no minutes")
+        out.append(("finetune" if i == 0 else f"finetune{i + 1}",
+                    {k: v for k, v in phase.items() if k != "minutes"}, float(phase["minutes"])))
+    return out
+
+
+def finetune_run(recipe: Recipe, folder: Path, seed: int, first, progress: bool = True):
+    """Train the recipe's fine-tune phases of the run in `folder` (resuming), each from the one
+    before's final model with seed `seed + 11·k`, after the first phase's result `first`; returns
+    the last phase's TrainResult with steps and seconds counted over every phase."""
+    res, steps, seconds = first, first.steps, first.seconds
+    before = folder
+    for k, (name, overrides, minutes) in enumerate(phases(recipe), start=1):
+        model, _ = checkpoints.load(before, recipe.task)
+        res = train(recipe.task, recipe.preset, out=folder / name, seed=seed + 11 * k,
+                    start_model=model.train(), minutes=minutes, progress=progress,
+                    checkpoint_every=100, keep=recipe.average_last,
+                    **{**recipe.overrides, **overrides})
+        before = folder / name
+        res.steps += steps
+        res.seconds += seconds
+        steps, seconds = res.steps, res.seconds
+    return res
 
 
 def _score(model, task: str, digits: int, samples: int, seed: int = 2024) -> dict:
@@ -106,8 +143,8 @@ def describe_recipe(task: str) -> str:
            "least as well" if r.average_last else "")
     tests = [r.until] if isinstance(r.until[0], int) else list(r.until)
     until = ", then ".join(f"{n} fresh {d}-bit cases" for d, n in tests)
-    tune = (f"; then {r.finetune_minutes:g} minutes more from its model with {r.finetune}"
-            if r.finetune else "")
+    tune = "".join(f"; then {minutes:g} minutes more from that model with {overrides}"
+                   for _, overrides, minutes in phases(r))
     return (f"full recipe: preset {r.preset!r}{extra}, seeds {r.seeds} (the zoo keeps the best), at "
             f"most {r.minutes:g} minutes each, stopped once {until} are exact{tune}{avg}")
 
@@ -131,7 +168,10 @@ def _manifest(task: str) -> dict:
 def describe_shipped(task: str) -> str:
     """One line from a shipped checkpoint's manifest: preset, seed, steps, time, hardware."""
     m = _manifest(task)
-    return (f"shipped {task}: preset {m.get('preset', '?')}, seed {m.get('seed', '?')}, "
+    # a fine-tuned run: `seed` is the last phase's data seed, `kept_seed` the run's own
+    seed = m.get("kept_seed", m.get("seed", "?"))
+    tuned = f" (last phase's data seed {m['seed']})" if "seed" in m and m["seed"] != seed else ""
+    return (f"shipped {task}: preset {m.get('preset', '?')}, seed {seed}{tuned}, "
             f"{m.get('steps', '?')} steps, {(m.get('wall_seconds') or 0) / 60:.0f} minutes on "
             f"{m.get('hardware', '?')}, trained on at most "
             f"{m.get('recipe', {}).get('max_digits', '?')}-bit operands"
@@ -146,7 +186,7 @@ def _shipped_runs(task: str) -> list[dict]:
 
 def _kept_folder(recipe: Recipe, seed: int, runs_dir: Path) -> Path:
     folder = _run_dir(recipe.task, seed, runs_dir)
-    return folder / "finetune" if recipe.finetune else folder
+    return folder / phases(recipe)[-1][0] if recipe.finetune else folder
 
 
 def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = None,
@@ -166,14 +206,8 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
         out = _run_dir(recipe.task, seed, runs_dir)
         res = train_recipe(recipe.task, out, seed=seed, minutes=minutes, progress=progress)
         if recipe.finetune:
-            first, first_seconds = res.steps, res.seconds
-            out = out / "finetune"
-            model, _ = checkpoints.load(out.parent, recipe.task)
-            res = train(recipe.task, recipe.preset, out=out, seed=seed + 11, start_model=model.train(),
-                        minutes=recipe.finetune_minutes, progress=progress, checkpoint_every=100,
-                        keep=recipe.average_last, **{**recipe.overrides, **recipe.finetune})
-            res.steps += first
-            res.seconds += first_seconds
+            res = finetune_run(recipe, out, seed, res, progress)
+            out = _kept_folder(recipe, seed, runs_dir)
         s200 = _score(res.model, recipe.task, 200, 64)
         averaged = average_run(recipe, out, res.model, s200)
         if averaged and averaged["kept"]:
@@ -219,17 +253,19 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
 
 
 def training_log(recipe: Recipe, folder: Path) -> str:
-    """The run's log as JSON lines; with a fine-tune phase, its epochs follow the first phase's
-    with steps and seconds counted on from where that phase ended (marked `"phase": "finetune"`)."""
+    """The run's log as JSON lines; each fine-tune phase's epochs follow the phase before's, with
+    steps and seconds counted on from where it ended (marked `"phase": "finetune"`, `"finetune2"`…)."""
     first = folder / "log.jsonl"
     lines = first.read_text().splitlines() if first.exists() else []
-    tuned = folder / "finetune" / "log.jsonl"
-    if recipe.finetune and tuned.exists():
+    for name, _, _ in phases(recipe):
+        tuned = folder / name / "log.jsonl"
+        if not tuned.exists():
+            break
         last = json.loads(lines[-1]) if lines else {"step": 0, "seconds": 0.0}
         for line in tuned.read_text().splitlines():
             rec = json.loads(line)
             rec.update(step=rec["step"] + last["step"], seconds=rec["seconds"] + last["seconds"],
-                       phase="finetune")
+                       phase=name)
             lines.append(json.dumps(rec))
     return "\n".join(lines) + "\n" if lines else ""
 

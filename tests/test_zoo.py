@@ -1,5 +1,7 @@
 """The results table: formatting, README update, and the recipes behind the shipped models."""
 
+import pytest
+
 from ngpu_lite import zoo
 
 
@@ -143,3 +145,80 @@ def test_training_log_of_a_fine_tuned_run_counts_on_from_the_first_phase(tmp_pat
     assert "phase" not in recs[0]
     plain = zoo.Recipe("bmul")
     assert len(zoo.training_log(plain, tmp_path).splitlines()) == 2
+
+
+def test_describe_shipped_names_the_runs_seed_not_the_fine_tunes(tmp_path, monkeypatch):
+    """Catches a fine-tuned model shown under its last phase's data seed (11) as if it were the
+    seed of the run the zoo kept (0)."""
+    import json
+
+    from ngpu_lite import checkpoints
+
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path)
+    (tmp_path / "bmul.json").write_text(json.dumps({"preset": "dngpu", "seed": 11, "kept_seed": 0}))
+    assert "seed 0 (last phase's data seed 11)," in zoo.describe_shipped("bmul")
+
+
+def test_fine_tune_phases_come_from_one_dict_or_a_list_each_with_its_minutes(monkeypatch):
+    """Catches a list of phases losing its order, its folder names or a phase without minutes."""
+    one = zoo.Recipe("bmul", finetune=dict(lr=0.001), finetune_minutes=30.0)
+    assert zoo.phases(one) == [("finetune", {"lr": 0.001}, 30.0)]
+    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=30), dict(lr=5e-4, bins=(8, 64),
+                                                                          minutes=110)])
+    assert zoo.phases(two) == [("finetune", {"lr": 0.001}, 30.0),
+                               ("finetune2", {"lr": 5e-4, "bins": (8, 64)}, 110.0)]
+    assert zoo.phases(zoo.Recipe("bmul")) == []
+    with pytest.raises(ValueError, match="phase 2 .* no minutes"):
+        zoo.phases(zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=1), dict(lr=5e-4)]))
+    monkeypatch.setitem(zoo.RECIPES, "bmul", two)
+    assert ("then 30 minutes more from that model with {'lr': 0.001}; then 110 minutes more from "
+            "that model with {'lr': 0.0005, 'bins': (8, 64)}") in zoo.describe_recipe("bmul")
+
+
+def test_training_log_chains_every_fine_tune_phase(tmp_path):
+    """Catches a second fine-tune phase missing from the curve, or its steps not counted on."""
+    import json
+
+    for name, steps in (("finetune", (100,)), ("finetune2", (100, 200))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "log.jsonl").write_text(
+            "\n".join(json.dumps({"step": s, "seconds": float(s)}) for s in steps) + "\n")
+    (tmp_path / "log.jsonl").write_text(json.dumps({"step": 400, "seconds": 400.0}) + "\n")
+    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=1), dict(lr=5e-4, minutes=1)])
+    recs = [json.loads(line) for line in zoo.training_log(two, tmp_path).splitlines()]
+    assert [(r["step"], r.get("phase")) for r in recs] == [
+        (400, None), (500, "finetune"), (600, "finetune2"), (700, "finetune2")]
+
+
+def test_finetune_run_trains_each_phase_from_the_one_before_and_counts_all_steps(tmp_path):
+    """Catches a phase starting from the first phase's model instead of the one before, or the
+    shipped step count leaving phases out."""
+    import unittest.mock
+    from pathlib import Path
+
+    from ngpu_lite import checkpoints
+
+    recipe = zoo.Recipe("copy", preset="tiny", finetune=[dict(lr=0.001, minutes=10),
+                                                          dict(lr=0.0005, minutes=10)])
+    first = zoo.train("copy", "tiny", out=tmp_path, seed=0, steps=3, progress=False)
+    recipe_steps = {"finetune": 2, "finetune2": 4}
+
+    real_train = zoo.train
+
+    def fake_train(task, preset, out, minutes, **kw):  # a few steps instead of minutes
+        return real_train(task, preset, out=out, steps=recipe_steps[Path(out).name], **kw)
+
+    loaded = []
+    real_load = checkpoints.load
+
+    def load(folder, task):
+        loaded.append(Path(folder))
+        return real_load(folder, task)
+
+    with unittest.mock.patch.object(zoo, "train", fake_train), \
+            unittest.mock.patch.object(checkpoints, "load", load):
+        res = zoo.finetune_run(recipe, tmp_path, 0, first, progress=False)
+    assert res.steps == 3 + 2 + 4
+    assert loaded == [tmp_path, tmp_path / "finetune"]
+    assert checkpoints.load(tmp_path / "finetune", "copy")[1]["seed"] == 11
+    assert checkpoints.load(tmp_path / "finetune2", "copy")[1]["seed"] == 22
