@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench assignments checkpoints results sync book figures clean-venv
+.PHONY: lab test test-all lint bench gpu-check assignments checkpoints results sync book figures clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ book: $(STAMP)
 # Performance measurements: writes figures/benchmark.json and a figure (see benchmarks/README.md).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# On a machine with a CUDA GPU: every notebook under nbval on the GPU, the 2016 model's training
+# step and a 2000-bit addition timed there; writes figures/gpu_check.json with the card's name.
+# Without CUDA it stops with "no CUDA device" (exit code 2).
+gpu-check: $(STAMP)
+	$(PY) -m benchmarks.gpu_check
 
 # Retrain every shipped checkpoint with its recorded recipe and seeds (hours on a laptop CPU; runs
 # resume from runs/zoo), then re-measure the results table from the shipped checkpoints.

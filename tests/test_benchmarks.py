@@ -69,3 +69,22 @@ def test_final_dropout_arms_that_continue_a_run_need_its_folder(tmp_path):
 
     with pytest.raises(SystemExit, match="needs --start"):
         final_dropout.run_arm("finetune", 1.0, 1.0, 0, None, tmp_path, tmp_path / "x.json")
+
+
+def test_gpu_check_stops_with_one_clear_line_without_cuda(capsys, monkeypatch):
+    """Catches `make gpu-check` silently measuring the CPU on a machine without a GPU."""
+    from benchmarks import gpu_check
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert gpu_check.main(["--skip-notebooks"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("make gpu-check: no CUDA device")
+
+
+def test_gpu_check_runs_every_chapter_and_answer_notebook():
+    """Catches the GPU check leaving out notebooks that `make test` runs."""
+    from benchmarks import gpu_check
+
+    names = [p.name for p in gpu_check.notebooks()]
+    assert "01_learning_algorithms.ipynb" in names and "01_answers.ipynb" in names
+    assert len(names) == len(set(names)) >= 12
