@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from . import book
 from .checkpoints import SHIPPED_DIR, CheckpointError, pretrained
-from .model import NeuralGPU
+from .model import NeuralGPU, model_name
 from .tasks import PAD, TASKS, TaskError, decode, encode_text, get_task, random_operands
 
 MAX_DIGITS = 200  # longest operand the explorer accepts: a 401-step trace is ~190 MB in float16
@@ -41,6 +41,18 @@ def shipped_tasks() -> list[str]:
     if not SHIPPED_DIR.exists():
         return []
     return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt") if p.stem in TASKS)
+
+
+def task_label(task: str, model: NeuralGPU | None = None) -> str:
+    """The explorer's name for a task's model: "badd: improved Neural GPU (2017)" (from `model`,
+    else the shipped manifest; the bare task name when neither says which model it is)."""
+    import json
+
+    if model is not None:
+        return f"{task}: {model_name(model.config)}"
+    path = SHIPPED_DIR / f"{task}.json"
+    config = json.loads(path.read_text()).get("config") if path.exists() else None
+    return f"{task}: {model_name(config)}" if config else task
 
 
 def fallback_recipe(task: str) -> dict:
@@ -401,7 +413,8 @@ class Explorer:
         self.trace: Trace | None = None
         self.figure: StepFigure | None = None
         self._busy = False
-        self.task = W.Dropdown(options=tasks, value=tasks[0], description="task")
+        self.task = W.Dropdown(options=[(task_label(t, self.models.get(t)), t) for t in tasks],
+                               value=tasks[0], description="model")
         self.a = W.Text(value=a, description="a", continuous_update=False)
         self.b = W.Text(value=b or "", description="b", continuous_update=False)
         self.run_button = W.Button(description="run", button_style="primary")

@@ -199,6 +199,18 @@ def test_explorer_lists_the_shipped_tasks(monkeypatch, model):
     monkeypatch.setattr(explore, "shipped_tasks", lambda: ["badd", "bmul"])
     monkeypatch.setattr(explore, "load_or_train", lambda task: (model, "test"))
     ex = explore.Explorer()
-    assert list(ex.task.options) == ["badd", "bmul"]
+    assert [value for _, value in ex.task.options] == ["badd", "bmul"]
+    assert [label for label, _ in ex.task.options] == [  # the shipped manifests name the model
+        "badd: improved Neural GPU (2017)", "bmul: improved Neural GPU (2017)"]
     ex.task.value = "bmul"
     assert ex.trace.task == "bmul" and ex.trace.answer() == "1000010"  # 1011 x 110 = 66
+
+
+def test_explorer_names_the_model_behind_each_task():
+    """Catches the model choice showing bare task names, so a reader cannot tell a Neural GPU
+    (2016) from an improved one (2017)."""
+    paper = NeuralGPU(w=2, m=8, l=2)
+    improved = NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True)
+    assert explore.task_label("copy", paper) == "copy: Neural GPU (2016)"
+    assert explore.task_label("copy", improved) == "copy: improved Neural GPU (2017)"
+    assert explore.task_label("no-such-task") == "no-such-task"
