@@ -359,20 +359,40 @@ def table_markdown(res: dict) -> str:
 
 
 def plot(res: dict):
-    """Exact-answer rate against operand length, one line per model."""
+    """Exact-answer rate against operand length: one small panel per model and task (lines of
+    models at 100% would hide one another on shared axes), each point labelled with its value."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    for name, row in _ordered(res["rows"]):
-        ds = sorted(int(d) for d in row)
-        ax.plot(ds, [100 * row[str(d)]["exact"] for d in ds], marker="o",
-                ls="--" if name.startswith("lstm") else "-", label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("operand length (bits); trained on at most 20")
-    ax.set_ylabel("test cases fully right (%)")
-    ax.set_ylim(-3, 103)
-    ax.legend(fontsize=8, ncol=2)
-    ax.set_title("Length generalisation of the shipped models")
+    rows = _ordered(res["rows"])
+    cols = 4
+    n_rows = -(-len(rows) // cols)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(10, 2.3 * n_rows + 0.6), sharex=True,
+                             sharey=True, squeeze=False)
+    digits = sorted({int(d) for _, row in rows for d in row})
+    for ax, (name, row) in zip(axes.flat, rows):
+        xs = [i for i, d in enumerate(digits) if str(d) in row]  # evenly spaced lengths
+        ys = [100 * row[str(digits[i])]["exact"] for i in xs]
+        lstm = name.startswith("lstm")
+        ax.plot(xs, ys, marker="o", ls="--" if lstm else "-", color="C1" if lstm else "C0")
+        for x, y in zip(xs, ys):
+            ax.annotate(f"{y:.0f}" if y in (0, 100) else f"{y:.1f}", (x, y), fontsize=7,
+                        textcoords="offset points", xytext=(0, -11 if y > 60 else 5), ha="center")
+        shipped = _manifest(name).get("config") if name in RECIPES else None
+        model = ("LSTM + attention" if lstm else res.get("models", {}).get(name)
+                 or (model_name(shipped) if shipped else ""))
+        ax.set_title(f"{name.removeprefix('lstm-')}: {model}" if model else name, fontsize=8)
+        ax.axhline(100, color="0.85", lw=0.8, zorder=0)
+    for ax in list(axes.flat)[len(rows):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xticks(range(len(digits)), [str(d) for d in digits])
+        ax.set_xlim(-0.4, len(digits) - 0.6)
+        ax.set_xlabel("operand bits (not to scale)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("exact (%)")
+    axes[0, 0].set_ylim(-8, 112)
+    fig.suptitle("Length generalisation of the shipped models (trained on at most 20 bits)",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -222,3 +222,20 @@ def test_finetune_run_trains_each_phase_from_the_one_before_and_counts_all_steps
     assert loaded == [tmp_path, tmp_path / "finetune"]
     assert checkpoints.load(tmp_path / "finetune", "copy")[1]["seed"] == 11
     assert checkpoints.load(tmp_path / "finetune2", "copy")[1]["seed"] == 22
+
+
+def test_results_figure_gives_every_row_its_own_panel_named_by_model():
+    """Catches rows at 100% drawn on one shared axis, hiding all but the last of them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    cell = {"exact": 1.0, "samples": 8}
+    res = {"rows": {t: {"20": cell, "200": cell} for t in ("badd", "copy", "reverse")}
+           | {"lstm-badd": {"20": cell}}, "models": {t: "improved Neural GPU (2017)"
+                                                      for t in ("badd", "copy", "reverse")}}
+    fig = zoo.plot(res)
+    titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titled == ["badd: improved Neural GPU (2017)", "copy: improved Neural GPU (2017)",
+                      "reverse: improved Neural GPU (2017)", "badd: LSTM + attention"]
+    assert all(len(ax.lines[0].get_xdata()) == (1 if "LSTM" in ax.get_title() else 2)
+               for ax in fig.axes if ax.get_title())
