@@ -369,12 +369,12 @@ def plot(res: dict):
     fig, axes = plt.subplots(n_rows, cols, figsize=(10, 2.3 * n_rows + 0.6), sharex=True,
                              sharey=True, squeeze=False)
     digits = sorted({int(d) for _, row in rows for d in row})
-    for ax, (name, row) in zip(axes.flat, rows):
+    for ax, (name, row) in zip(axes.flat, rows, strict=False):
         xs = [i for i, d in enumerate(digits) if str(d) in row]  # evenly spaced lengths
         ys = [100 * row[str(digits[i])]["exact"] for i in xs]
         lstm = name.startswith("lstm")
         ax.plot(xs, ys, marker="o", ls="--" if lstm else "-", color="C1" if lstm else "C0")
-        for x, y in zip(xs, ys):
+        for x, y in zip(xs, ys, strict=True):
             ax.annotate(f"{y:.0f}" if y in (0, 100) else f"{y:.1f}", (x, y), fontsize=7,
                         textcoords="offset points", xytext=(0, -11 if y > 60 else 5), ha="center")
         shipped = _manifest(name).get("config") if name in RECIPES else None
