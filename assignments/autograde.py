@@ -1,8 +1,8 @@
 """Autograde notebooks with nbgrader in a throw-away course folder and return the scores.
 
     python -m assignments.autograde                       # reference solutions and blank releases
-    python -m assignments.autograde NOTEBOOK.ipynb ...    # grade students' notebooks (assignment from
-                                                          # the folder name: .../a1_cgru/cgru.ipynb)
+    python -m assignments.autograde NOTEBOOK.ipynb ...    # grade students' notebooks (assignment from the
+                                                          # folder name: .../a1_improved_cgru/x.ipynb)
 
 Used by the tests (reference solutions get full marks, untouched releases zero) and handy for an
 instructor who wants to try a notebook without setting up a course. The course folder, with its
@@ -32,7 +32,8 @@ with Gradebook("sqlite:///gradebook.db") as gb:
             cells = {}
             for nb in sub.notebooks:
                 for g in nb.grades:
-                    cells[g.name] = {"score": g.score, "max": g.max_score}
+                    cells[g.name] = {"score": g.score, "max": g.max_score,
+                                     "manual": g.cell.cell_type != "code"}
             out.setdefault(sub.student.id, {})[a.name] = {
                 "score": sub.score, "max": sub.max_score, "cells": cells}
 json.dump(out, sys.stdout)
@@ -42,7 +43,8 @@ json.dump(out, sys.stdout)
 def autograde(submissions: dict[str, dict[str, Path]], workdir: Path | None = None,
               env: dict | None = None) -> dict:
     """Grade `{student: {assignment: notebook}}`; returns `{student: {assignment: {score, max,
-    cells: {grade_id: {score, max}}}}}` as nbgrader's gradebook records them. `env` adds
+    cells: {grade_id: {score, max, manual}}}}}` as nbgrader's gradebook records them (`manual`: a
+    written answer, which the autograder leaves at 0 for a person to grade). `env` adds
     environment variables for the notebooks' kernels."""
     with tempfile.TemporaryDirectory(prefix="ngpu-autograde-") as tmp:
         course = make_course(Path(workdir or tmp) / "course")

@@ -1,11 +1,16 @@
 """Build the student versions of the assignments and set up nbgrader course folders.
 
-    python -m assignments.build                  # regenerate assignments/release/ from the sources
+    python -m assignments.build                  # regenerate assignments/release/ and the archive
     python -m assignments.build --check          # exit 1 if assignments/release/ is out of date
     python -m assignments.build --course DIR     # an nbgrader course folder in DIR, for instructors
 
 nbgrader keeps a database (gradebook.db) next to the course; `release` is built in a temporary
 course folder so no database or log ever lands in the repository.
+
+The student release is `release/` (committed: the notebooks without solutions or hidden tests,
+and the students' README) and `dist/neural-gpu-assignments.zip` (not committed), which adds the
+`ngpu_lite` library with its shipped checkpoints and a `pyproject.toml`, so that the archive
+stands alone: unpack, `pip install -e .`, `jupyter lab`.
 """
 
 from __future__ import annotations
@@ -18,12 +23,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
 RELEASE = HERE / "release"
 CONFIG = HERE / "nbgrader_config.py"
+STUDENTS = HERE / "STUDENTS.md"  # becomes release/README.md
+ROOT = HERE.parent
+DIST = HERE / "dist"
+ARCHIVE_NAME = "neural-gpu-assignments"
 
 
 def assignment_ids() -> list[str]:
@@ -88,7 +99,41 @@ def build(release: Path = RELEASE) -> list[Path]:
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(_normalise(nb))
             written.append(dest)
+        shutil.copy(STUDENTS, release / "README.md")
+        written.append(release / "README.md")
     return written
+
+
+def _student_pyproject() -> str:
+    """A pyproject.toml for the archive: the library's own dependencies, plus JupyterLab."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = [*project["dependencies"], "jupyterlab"]
+    return "\n".join([
+        "# The library the assignments use, ngpu_lite, installed with `pip install -e .`",
+        "[build-system]", 'requires = ["setuptools>=61"]', 'build-backend = "setuptools.build_meta"', "",
+        "[project]", 'name = "ngpu_lite"', f'version = "{project["version"]}"',
+        f'requires-python = "{project["requires-python"]}"',
+        "dependencies = [" + ", ".join(f'"{d}"' for d in deps) + "]", "",
+        "[tool.setuptools]", 'packages = ["ngpu_lite"]', "",
+        "[tool.setuptools.package-data]", 'ngpu_lite = ["checkpoints/*.pt", "checkpoints/*.json"]', ""])
+
+
+def archive(release: Path = RELEASE, dist: Path = DIST) -> Path:
+    """`dist/neural-gpu-assignments.zip`: the release, the library and a pyproject.toml, under one
+    top folder. Only the library's tracked kinds of files go in (no caches)."""
+    dist.mkdir(parents=True, exist_ok=True)
+    path = dist / f"{ARCHIVE_NAME}.zip"
+    top = Path(ARCHIVE_NAME)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(release.rglob("*")):
+            if f.is_file():
+                z.write(f, top / f.relative_to(release))
+        lib = ROOT / "ngpu_lite"
+        for f in sorted(lib.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix in (".py", ".pt", ".json", ".md"):
+                z.write(f, top / "ngpu_lite" / f.relative_to(lib))
+        z.writestr(str(top / "pyproject.toml"), _student_pyproject())
+    return path
 
 
 def stale(release: Path = RELEASE) -> list[str]:
@@ -96,8 +141,13 @@ def stale(release: Path = RELEASE) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="ngpu-assignments-") as tmp:
         fresh = Path(tmp) / "release"
         build(fresh)
-        want = {p.relative_to(fresh) for p in fresh.rglob("*.ipynb")}
-        have = {p.relative_to(release) for p in release.rglob("*.ipynb")} if release.exists() else set()
+
+        def files(folder: Path) -> set[Path]:
+            if not folder.exists():
+                return set()
+            return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()}
+
+        want, have = files(fresh), files(release)
         diff = sorted(str(p) for p in want ^ have)
         diff += sorted(str(p) for p in want & have if not filecmp.cmp(fresh / p, release / p, shallow=False))
     return diff
@@ -121,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             print("run 'make assignments' and commit assignments/release/")
         return 1 if diff else 0
     for nb in build():
-        print(f"wrote {nb.relative_to(HERE.parent)}")
+        print(f"wrote {nb.relative_to(ROOT)}")
+    print(f"wrote {archive().relative_to(ROOT)} (the release, ngpu_lite and a pyproject.toml)")
     return 0
 
 
