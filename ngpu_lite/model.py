@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .cgru import cgru, hard_tanh, init_cgru_
+from .cgru import cgru_masked, hard_tanh, init_cgru_
 from .tasks import N_SYMBOLS, PAD
 
 # a hook sees (step t, layer j, state after the layer, gates dict) for the first example
@@ -241,8 +241,9 @@ class NeuralGPU(nn.Module):
             k = t % r
             for j in range(c.l):
                 gates: dict | None = {} if want_gates else None
-                s = cgru(s, *weights[k][j], cutoff=c.cutoff, hard=hard, diagonal=diagonal,
-                         gates=gates, dropout=drop_cand, limit=c.saturation_limit) * mask
+                s = cgru_masked(s, mask, *weights[k][j], cutoff=c.cutoff, hard=hard,
+                                diagonal=diagonal, gates=gates, dropout=drop_cand,
+                                limit=c.saturation_limit)
                 if want_saturation:
                     saturation = saturation + gates["saturation"]
                     saturation_sum = saturation_sum + gates["saturation_sum"]

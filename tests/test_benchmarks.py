@@ -29,6 +29,29 @@ def test_library_gives_the_reference_loops_logits_on_the_same_weights():
                                    atol=1e-5, rtol=1e-5)
 
 
+def test_library_step_gives_the_reference_loops_gradients_on_the_same_weights():
+    """The training step the benchmark times (forward, cross-entropy, backward) gives the plain
+    loop's gradients for every weight: catches a faster backward that learns something else."""
+    torch.manual_seed(0)
+    model = NeuralGPU(w=4, m=12, l=2)
+    ref = PlainNeuralGPU.from_library(model)
+    x, y, _ = make_batch("badd", [5] * 3, random.Random(0))
+    for logits in (model(x, None), ref(x)):
+        torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)).backward()
+    m = model.config.m
+    close = dict(atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(model.embedding.grad, ref.embedding.weight.grad, **close)
+    torch.testing.assert_close(model.output.weight.grad, ref.output.weight.grad, **close)
+    for j, cell in enumerate(ref.cells):
+        gate_w, gate_b = model.gate_weight.grad[0, j], model.gate_bias.grad[0, j]
+        torch.testing.assert_close(gate_w[:m], cell.u.weight.grad, **close)
+        torch.testing.assert_close(gate_w[m:], cell.r.weight.grad, **close)
+        torch.testing.assert_close(gate_b[:m], cell.u.bias.grad, **close)
+        torch.testing.assert_close(gate_b[m:], cell.r.bias.grad, **close)
+        torch.testing.assert_close(model.cand_weight.grad[0, j], cell.c.weight.grad, **close)
+        torch.testing.assert_close(model.cand_bias.grad[0, j], cell.c.bias.grad, **close)
+
+
 def test_smoke_benchmark_writes_every_part(tmp_path):
     """Catches a benchmark part dropped, renamed or failing (chapters and README read these keys)."""
     torch.set_num_threads(1)
