@@ -108,8 +108,8 @@ class _CGRUStep(torch.autograd.Function):
     candidate dropout) with a backward written by hand: what autograd computes through `cgru`,
     in fewer passes over memory. Autograd's graph of `cgru` walks a dozen small nodes per
     application (the clamp's backward alone is four passes, two of them with boolean masks); here
-    the backward is the two convolutions' backwards and ten elementwise passes. It saves what the
-    backward reads (the state, σ of the gates, the gates, `r ⊙ s`, the candidate) instead of
+    the backward is the two convolutions' backwards and eleven elementwise passes. It saves what
+    the backward reads (the state, σ of the gates, the gates, `r ⊙ s`, the candidate) instead of
     recomputing: recomputing was no faster (benchmarks/README.md).
 
     Two differences from autograd through `cgru`, both far below the 1e-5 the tests allow: the
