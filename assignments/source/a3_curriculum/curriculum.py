@@ -271,7 +271,7 @@ for name, (sample, adv) in ARMS.items():
 # on); its draw leans towards the current size through a max of two draws, mine fixes the shares
 # so that they can be stated and tested; it never steps back, mine does, so that a model knocked
 # off by a size it cannot yet handle consolidates instead of training on failures. The ablation
-# (3 seeds per arm, 600 steps): every arm reaches near 100% exact at 5 digits, and at 10 digits
+# (3 seeds per arm, 600 steps): every arm gets most 5-digit strings exactly right, and at 10 digits
 # the seeds of each arm spread over tens of points, more than the difference between the arms'
 # means, so these runs cannot tell the three curricula apart on reverse; reverse is easy enough
 # for this model that even no curriculum works. Limit and remedy: a harder task (binary addition
