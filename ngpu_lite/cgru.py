@@ -143,22 +143,25 @@ class _CGRUStep(torch.autograd.Function):
         s, mask, gate_weight, cand_weight, sig, ur, rs, c = ctx.saved_tensors
         m = cand_weight.shape[0]
         u, r = ur[:, :m], ur[:, m:]
-        conv_backward = torch.ops.aten.convolution_backward
+        aten = torch.ops.aten
+        conv_backward = aten.convolution_backward
         pad, one = list(ctx.pad), [1, 1]
-        zero = grad.new_zeros(())
         gm = grad * mask if mask is not None else grad
         ds = gm * u  # out = c + u (s − c): ∂s = u, ∂c = 1 − u, ∂u = s − c
-        dc = gm - ds
-        dur = torch.empty_like(ur)  # ∂ur, times the cutoff (the scale of the gates' σ) at once
-        torch.addcmul(zero, gm, s - c, value=ctx.cutoff, out=dur[:, :m])
-        dpre = torch.ops.aten.tanh_backward(dc, c)
+        dur = torch.empty_like(ur)  # ∂ur: ∂u, then ∂r; written in place (fewer fresh buffers)
+        du = dur[:, :m]
+        zero = s.new_zeros(())
+        torch.addcmul(zero, gm, torch.sub(s, c, out=du), value=ctx.cutoff, out=du)  # × the cutoff
+        dc = gm.sub_(ds) if mask is not None else gm - ds
+        dpre = aten.tanh_backward.grad_input(dc, c, grad_input=dc)
         drs, dcw, dcb = conv_backward(dpre, rs, cand_weight, [m], one, pad, one, False, [0, 0],
                                       1, [True, ctx.needs_input_grad[4], ctx.needs_input_grad[5]])
         torch.addcmul(zero, drs, s, value=ctx.cutoff, out=dur[:, m:])
         ds.addcmul_(drs, r)
         # through the clamp (gradient only where 0 < ur < 1, i.e. the pre-clamp value strictly
-        # inside [0, 1]) and σ
-        dg = torch.ops.aten.sigmoid_backward(torch.ops.aten.hardtanh_backward(dur, ur, 0.0, 1.0), sig)
+        # inside [0, 1]) and σ; the cutoff's scale is in dur already
+        aten.hardtanh_backward.grad_input(dur, ur, 0.0, 1.0, grad_input=dur)
+        dg = aten.sigmoid_backward.grad_input(dur, sig, grad_input=dur)
         dsg, dgw, dgb = conv_backward(dg, s, gate_weight, [2 * m], one, pad, one, False, [0, 0],
                                       1, [True, ctx.needs_input_grad[2], ctx.needs_input_grad[3]])
         ds.add_(dsg)
