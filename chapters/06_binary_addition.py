@@ -399,3 +399,5 @@ print(savefig(fig, "ch06_length.png").name)
 #    budget. Does it learn 20-bit addition faster or slower than with the curriculum?
 # 5. Find, in a wrong 200-bit answer of a partly trained model, the first wrong bit and the longest
 #    carry chain below it. Are the errors where the carries are long?
+#
+# Answers: `answers/06_answers.ipynb`.

@@ -292,3 +292,5 @@ print("after step 1:", ex.trace.decoded(1), "| after the last step:", ex.trace.d
 #    pictures with the ones above. What appears first during training?
 # 5. For multiplication, find an input whose answer is wrong and locate, with `settle_steps`, the
 #    first position that never settles. Is it always the highest digits?
+#
+# Answers: `answers/08_answers.ipynb`.
