@@ -254,12 +254,14 @@ if log:
     checks = [h for h in log if "until_exact" in h]
     ax2.plot([h["step"] for h in checks], [h["until_exact"] for h in checks], "^", ms=5,
              label="exact on fresh 200-bit products (check)")
-    tuned = [h["step"] for h in log if h.get("phase") == "finetune"]
-    for ax in (ax1, ax2):  # where the second phase (the recipe's fine-tune) starts
-        if tuned:
-            ax.axvline(tuned[0] - 100, color="grey", ls=":", lw=1)
-    if tuned:
-        ax2.text(tuned[0] - 100, 0.5, " fine-tune", fontsize=7, color="grey")
+    starts = {}  # where each fine-tune phase of the recipe starts: its first epoch's step
+    for prev, h in zip(log, log[1:], strict=False):
+        if h.get("phase") and h.get("phase") != prev.get("phase"):
+            starts[h["phase"]] = prev["step"]
+    for phase, step in starts.items():
+        for ax in (ax1, ax2):
+            ax.axvline(step, color="grey", ls=":", lw=1)
+        ax2.text(step, 0.5 if phase == "finetune" else 0.35, f" {phase}", fontsize=7, color="grey")
     ax2.set_xlabel("step")
     ax2.set_ylim(-0.03, 1.03)
     ax2.legend(fontsize=7)
@@ -490,3 +492,5 @@ for d, (exact, n) in sorted(rows.items()):
 #    Hint: look at the wrong answers printed above and at where the 2000-bit errors sit.
 # 5. The `dngpu` preset uses a wider model (`m = 96`) than the `fast` preset (`m = 48`). Train
 #    both on `bmul` for the same number of steps and seed and compare their logs.
+#
+# Answers: `answers/07_answers.ipynb`.
