@@ -340,19 +340,45 @@ def load(path: str | Path, task: str | None = None, device: str | torch.device =
     return model.to(device).eval(), info
 
 
-def pretrained(task: str, device: str | torch.device | None = None) -> NeuralGPU:
-    """The shipped trained model for `task`, in eval mode."""
+# The model families shipped: the improved Neural GPU (2017) for every task, and the paper's
+# Neural GPU (2016) for some; a family's checkpoint is `TASK.pt` or `TASK-paper.pt`.
+MODELS = ("improved", "paper")
+
+
+def shipped_name(task: str, model: str = "improved") -> str:
+    """The file stem of the shipped `model` ("improved" or "paper") for `task`."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    name = get_task(task).name
+    return name if model == "improved" else f"{name}-{model}"
+
+
+def split_name(stem: str) -> tuple[str, str]:
+    """(task, model) of a shipped checkpoint's file stem: "badd-paper" -> ("badd", "paper")."""
+    for model in MODELS[1:]:
+        if stem.endswith(f"-{model}"):
+            return stem.removesuffix(f"-{model}"), model
+    return stem, "improved"
+
+
+def pretrained(task: str, device: str | torch.device | None = None,
+               model: str = "improved") -> NeuralGPU:
+    """The shipped trained model for `task`, in eval mode: the improved Neural GPU (2017) by
+    default, the paper's Neural GPU (2016) with `model="paper"` where one is shipped."""
     from . import device as default_device
 
     name = get_task(task).name
-    path = SHIPPED_DIR / f"{name}.pt"
+    stem = shipped_name(name, model)
+    path = SHIPPED_DIR / f"{stem}.pt"
     if not path.exists():
         have = sorted(p.stem for p in SHIPPED_DIR.glob("*.pt")) if SHIPPED_DIR.exists() else []
-        raise CheckpointError(f"no shipped checkpoint for task {name!r} "
-                              f"(shipped: {', '.join(have) or 'none'}); train one with "
-                              f"'python -m ngpu_lite train --task {name} --out DIR'")
-    model, _ = load(path, name, device or default_device())
-    return model
+        how = (f"train one with 'python -m ngpu_lite train --task {name} --out DIR'"
+               if model == "improved" else
+               f"train it with 'python -m ngpu_lite.zoo build --tasks {stem}'")
+        raise CheckpointError(f"no shipped checkpoint {stem!r} for task {name!r} "
+                              f"(shipped: {', '.join(have) or 'none'}); {how}")
+    net, _ = load(path, name, device or default_device())
+    return net
 
 
 def average(models: list[NeuralGPU]) -> NeuralGPU:

@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from .checkpoints import SHIPPED_DIR, CheckpointError, load, load_raw
+from .checkpoints import MODELS, SHIPPED_DIR, CheckpointError, load, load_raw, shipped_name
 from .tasks import TASKS, TaskError, decode, encode_text, get_task, stack_examples
 from .train import PRESETS, RunFolderError
 
@@ -107,11 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--samples", type=_count(1), default=64)
     ev.add_argument("--seed", type=_seed, default=0)
     ev.add_argument("--checkpoint", help="checkpoint file or run folder (default: shipped model)")
+    ev.add_argument("--model", choices=MODELS, default="improved", help=MODEL_HELP)
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
 
     pr = sub.add_parser("predict", help="answer cases typed as numbers, most-significant first")
     pr.add_argument("--task", required=True, help=tasks)
     pr.add_argument("--checkpoint", help="checkpoint file or run folder (default: shipped model)")
+    pr.add_argument("--model", choices=MODELS, default="improved", help=MODEL_HELP)
     pr.add_argument("--file", help="one case per line: 'A B' (or 'A' for one-operand tasks)")
     pr.add_argument("operands", nargs="*")
     sw = sub.add_parser("sweep", help="many train runs (seeds x grid) on Ray; rerun to resume")
@@ -137,31 +139,41 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+MODEL_HELP = ("which shipped model: improved (the improved Neural GPU of 2017, default) or paper "
+              "(the paper's Neural GPU of 2016, where one is shipped)")
+
+
 def _task(name: str):
     return get_task(name)
 
 
-def _checkpoint(task: str, checkpoint: str | None) -> str:
-    """The checkpoint to use: --checkpoint, else the shipped one, else the default run folder."""
+def _checkpoint(task: str, checkpoint: str | None, model: str = "improved") -> str:
+    """The checkpoint to use: --checkpoint, else the shipped one of --model, else (for the
+    improved model) the default run folder."""
     if checkpoint is None:
-        shipped = SHIPPED_DIR / f"{task}.pt"
+        shipped = SHIPPED_DIR / f"{shipped_name(task, model)}.pt"
         run = Path("runs") / task
         if shipped.exists():
             checkpoint = str(shipped)
-        elif (run / "checkpoint.pt").exists():
+        elif model == "improved" and (run / "checkpoint.pt").exists():
             checkpoint = str(run)
+        elif model != "improved":
+            have = sorted(p.stem for p in SHIPPED_DIR.glob(f"*-{model}.pt"))
+            raise CheckpointError(f"no shipped {model} model for {task!r} (shipped: "
+                                  f"{', '.join(have) or 'none'}); pass --checkpoint PATH")
         else:
             raise CheckpointError(f"no shipped checkpoint for {task!r}; pass --checkpoint PATH "
                                   f"or train one: python -m ngpu_lite train --task {task}")
     return checkpoint
 
 
-def _model(task: str, checkpoint: str | None):
-    """The model to use: --checkpoint, else the shipped one, else the default run folder."""
+def _model(task: str, checkpoint: str | None, model: str = "improved"):
+    """The model to use: --checkpoint, else the shipped one of --model, else the default run
+    folder."""
     from . import device
 
-    model, _ = load(_checkpoint(task, checkpoint), task, device())
-    return model
+    net, _ = load(_checkpoint(task, checkpoint, model), task, device())
+    return net
 
 
 def estimate_seconds(config: dict, digits: int, cases: int = 1) -> float:
@@ -187,7 +199,8 @@ def _check_length(a, what: str, digits: int, cases: int, config: dict | None = N
         return
     if config is None:
         try:
-            config = load_raw(_checkpoint(a.task, getattr(a, "checkpoint", None)))["info"]["config"]
+            config = load_raw(_checkpoint(a.task, getattr(a, "checkpoint", None),
+                                          getattr(a, "model", "improved")))["info"]["config"]
         except (CheckpointError, OSError):
             config = {"m": 48, "w": 1, "l": 1}
     raise UsageError(f"{what} has {digits:,} digits, past the limit of {limit:,} digits per operand "
@@ -223,7 +236,7 @@ def cmd_evaluate(a) -> int:
 
     t = _task(a.task)
     _check_length(a, f"--bits {a.bits}", a.bits, a.samples)
-    model = _model(t.name, a.checkpoint)
+    model = _model(t.name, a.checkpoint, a.model)
     res = evaluate(model, t.name, a.bits, a.samples, seed=a.seed, progress=sys.stderr.isatty())
     if a.json:
         print(json.dumps(res))
@@ -268,7 +281,7 @@ def cmd_predict(a) -> int:
     longest = max((len(x.strip()) for case in cases for x in case if x is not None), default=0)
     _check_length(a, "an operand", longest, len(cases))
     pairs = [encode_text(t, x, y) for x, y in cases]  # checks every operand before any work
-    model = _model(t.name, a.checkpoint)
+    model = _model(t.name, a.checkpoint, a.model)
     dev = next(model.parameters()).device
     for i in range(0, len(pairs), 32):
         x, _, lengths = stack_examples(pairs[i : i + 32])

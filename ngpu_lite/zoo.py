@@ -25,7 +25,7 @@ import torch
 from . import checkpoints
 from .evaluate import evaluate
 from .model import model_name
-from .tasks import get_task, length_for
+from .tasks import length_for
 from .train import SNAPSHOTS, snapshots, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,8 @@ PAPER = {
     "sort": {20: 100, 25: 100, 200: 100, 2000: 100},
     "lstm-badd": {20: 100, 25: 73, 200: 0, 2000: 0},
 }
+# the paper's numbers are its own model's: they stand beside the 2016 model's rows as well
+PAPER.update({f"{t}-paper": PAPER[t] for t in ("badd", "copy", "reverse")})
 
 
 @dataclass
@@ -65,6 +67,14 @@ class Recipe:
     # the paper's averaging: the weights of the last `average_last` checkpoints (100 steps apart)
     # averaged; shipped only if it scores at least the run's final model at 200 digits
     average_last: int = 0
+    # which model the recipe trains and ships: "improved" (the 2017 model, as `TASK.pt`) or
+    # "paper" (the 2016 model, as `TASK-paper.pt`); the preset must build that model
+    model: str = "improved"
+
+    @property
+    def name(self) -> str:
+        """The recipe's key in RECIPES, its runs' folder prefix and its shipped file's stem."""
+        return checkpoints.shipped_name(self.task, self.model)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -89,11 +99,33 @@ RECIPES: dict[str, Recipe] = {
     "reverse": Recipe("reverse", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0),
     "duplicate": Recipe("duplicate", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0),
     "sort": Recipe("sort", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0),
+    # The paper's own Neural GPU (2016), its `paper` preset as the 2016 code trains it (relaxation,
+    # its curriculum and dropout, the averaging of the last checkpoints); 4 CPU-hours in all for
+    # the three, a run longer than a working session resuming from its checkpoint (resume/)
+    "badd-paper": Recipe("badd", preset="paper", model="paper", seeds=(0,), minutes=200.0,
+                         check_every=5, average_last=4),
+    "copy-paper": Recipe("copy", preset="paper", model="paper", seeds=(0,), minutes=20.0,
+                         check_every=5, average_last=4),
+    "reverse-paper": Recipe("reverse", preset="paper", model="paper", seeds=(0,), minutes=20.0,
+                            check_every=5, average_last=4),
 }
 
 
-def _run_dir(task: str, seed: int, runs_dir: Path) -> Path:
-    return runs_dir / f"{task}-s{seed}"
+def _run_dir(name: str, seed: int, runs_dir: Path) -> Path:
+    return runs_dir / f"{name}-s{seed}"
+
+
+def _stem(name: str) -> str:
+    """The shipped file stem named by `name`: a task (its improved model) or TASK-paper."""
+    return checkpoints.shipped_name(*checkpoints.split_name(name))
+
+
+def _recipe(name: str) -> Recipe:
+    """The recipe of a task's improved model ("badd") or of a named model ("badd-paper")."""
+    stem = _stem(name)
+    if stem not in RECIPES:
+        raise ValueError(f"no recipe for {name!r}; recipes: {', '.join(RECIPES)}")
+    return RECIPES[stem]
 
 
 def phases(recipe: Recipe) -> list[tuple[str, dict, float]]:
@@ -137,7 +169,7 @@ def _score(model, task: str, digits: int, samples: int, seed: int = 2024) -> dic
 
 def describe_recipe(task: str) -> str:
     """One line on how the shipped `task` model is trained: preset, seeds, cap, stopping test."""
-    r = RECIPES[get_task(task).name]
+    r = _recipe(task)
     extra = f" with {r.overrides}" if r.overrides else ""
     avg = (f"; the weights of its last {r.average_last} checkpoints averaged when that scores at "
            "least as well" if r.average_last else "")
@@ -152,7 +184,7 @@ def describe_recipe(task: str) -> str:
 def train_recipe(task: str, out: str | Path, seed: int | None = None, minutes: float | None = None,
                  progress: bool = True):
     """Run one seed (default: the first) of `task`'s recipe into `out`, resuming a killed run."""
-    r = RECIPES[get_task(task).name]
+    r = _recipe(task)
     return train(r.task, r.preset, out=out, seed=r.seeds[0] if seed is None else seed,
                  minutes=minutes or r.minutes, until=r.until, progress=progress,
                  checkpoint_every=100, check_every=r.check_every, keep=r.average_last,
@@ -161,7 +193,7 @@ def train_recipe(task: str, out: str | Path, seed: int | None = None, minutes: f
 
 def _manifest(task: str) -> dict:
     """The shipped manifest of `task` (empty when nothing is shipped)."""
-    path = checkpoints.SHIPPED_DIR / f"{get_task(task).name}.json"
+    path = checkpoints.SHIPPED_DIR / f"{_stem(task)}.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -185,7 +217,7 @@ def _shipped_runs(task: str) -> list[dict]:
 
 
 def _kept_folder(recipe: Recipe, seed: int, runs_dir: Path) -> Path:
-    folder = _run_dir(recipe.task, seed, runs_dir)
+    folder = _run_dir(recipe.name, seed, runs_dir)
     return folder / phases(recipe)[-1][0] if recipe.finetune else folder
 
 
@@ -198,13 +230,13 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
     fresh 20-digit cases, per-symbol rate, fewer steps). With `seeds`, the recipe's other seeds
     keep their records from the shipped manifest and still compete. Returns the shipped manifest.
     """
-    recipe = RECIPES[get_task(task).name]
+    recipe = _recipe(task)
     runs_dir = Path(runs_dir)
     runs = []
     seeds = tuple(seeds or recipe.seeds)
     for seed in seeds:
-        out = _run_dir(recipe.task, seed, runs_dir)
-        res = train_recipe(recipe.task, out, seed=seed, minutes=minutes, progress=progress)
+        out = _run_dir(recipe.name, seed, runs_dir)
+        res = train_recipe(recipe.name, out, seed=seed, minutes=minutes, progress=progress)
         if recipe.finetune:
             res = finetune_run(recipe, out, seed, res, progress)
             out = _kept_folder(recipe, seed, runs_dir)
@@ -220,9 +252,9 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
                     | ({"averaged": {k: v for k, v in averaged.items() if k != "model"}}
                        if averaged else {}))
         if progress:
-            print(f"{recipe.task} seed {seed}: {res.steps} steps, {res.seconds / 60:.1f} min, "
+            print(f"{recipe.name} seed {seed}: {res.steps} steps, {res.seconds / 60:.1f} min, "
                   f"200-digit exact {s200['exact']:.0%}", flush=True)
-    runs += [r for r in _shipped_runs(recipe.task) if r["seed"] in recipe.seeds and r["seed"] not in seeds
+    runs += [r for r in _shipped_runs(recipe.name) if r["seed"] in recipe.seeds and r["seed"] not in seeds
              and (ROOT / r["folder"]).exists()]
     runs.sort(key=lambda r: r["seed"])
     best = max(runs, key=lambda r: (r["exact_200"], r["exact_20"], r["per_symbol_200"], -r["steps"]))
@@ -245,10 +277,10 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
     if best.get("averaged", {}).get("kept"):
         meta["averaged_steps"] = best["averaged"]["steps"]
     if best["seed"] in seeds:  # the kept run's log, for the chapters' curves
-        text = training_log(recipe, _run_dir(recipe.task, best["seed"], runs_dir))
+        text = training_log(recipe, _run_dir(recipe.name, best["seed"], runs_dir))
         if text:
-            (FIGURES_DIR / f"{recipe.task}_training_log.jsonl").write_text(text)
-    return checkpoints.save(checkpoints.SHIPPED_DIR / f"{recipe.task}.pt", model, recipe.task,
+            (FIGURES_DIR / f"{recipe.name}_training_log.jsonl").write_text(text)
+    return checkpoints.save(checkpoints.SHIPPED_DIR / f"{recipe.name}.pt", model, recipe.task,
                             meta=meta)
 
 
@@ -305,8 +337,9 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
     for name in tasks or shipped:
         if name.startswith("lstm-"):
             continue
-        model = checkpoints.pretrained(name, device="cpu")
-        rows[name] = {str(d): _timed_score(model, name, d, samples[d], progress) for d in digits}
+        task, family = checkpoints.split_name(name)
+        model = checkpoints.pretrained(task, device="cpu", model=family)
+        rows[name] = {str(d): _timed_score(model, task, d, samples[d], progress) for d in digits}
         models[name] = model_name(model.config)
         shas[name] = _manifest(name).get("sha256", "")
         if progress:
@@ -329,7 +362,8 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
             "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
 
 
-ORDER = ("badd", "bmul", "copy", "reverse", "duplicate", "sort", "lstm-badd")
+ORDER = ("badd", "badd-paper", "bmul", "copy", "copy-paper", "reverse", "reverse-paper",
+         "duplicate", "sort", "lstm-badd")
 
 
 def _ordered(rows: dict) -> list[tuple[str, dict]]:
@@ -344,7 +378,8 @@ def table_markdown(res: dict) -> str:
     for name, row in _ordered(res["rows"]):
         shipped = _manifest(name).get("config") if name in RECIPES else None
         model = res.get("models", {}).get(name) or (model_name(shipped) if shipped else "Neural GPU")
-        label = "LSTM + attention, badd" if name == "lstm-badd" else f"{model}, {name}"
+        label = ("LSTM + attention, badd" if name == "lstm-badd"
+                 else f"{model}, {checkpoints.split_name(name)[0]}")
         cells = []
         for d in digits:
             r = row.get(str(d))
@@ -380,7 +415,8 @@ def plot(res: dict):
         shipped = _manifest(name).get("config") if name in RECIPES else None
         model = ("LSTM + attention" if lstm else res.get("models", {}).get(name)
                  or (model_name(shipped) if shipped else ""))
-        ax.set_title(f"{name.removeprefix('lstm-')}: {model}" if model else name, fontsize=8)
+        task = checkpoints.split_name(name.removeprefix("lstm-"))[0]
+        ax.set_title(f"{task}: {model}" if model else name, fontsize=8)
         ax.axhline(100, color="0.85", lw=0.8, zorder=0)
     for ax in list(axes.flat)[len(rows):]:
         ax.axis("off")

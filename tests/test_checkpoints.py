@@ -95,3 +95,28 @@ def test_pretrained_without_a_shipped_model_explains(monkeypatch, tmp_path):
     monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path)
     with pytest.raises(CheckpointError, match="no shipped checkpoint"):
         pretrained("badd")
+
+
+def test_pretrained_paper_model_is_its_own_file(monkeypatch, tmp_path):
+    """`model="paper"` loads `TASK-paper.pt`, the default `TASK.pt`: catches one name serving
+    for both models, a paper model missing without a clear error, or an unknown model accepted."""
+    import ngpu_lite.checkpoints as ck
+
+    monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path)
+    save(tmp_path / "badd.pt", NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True), "badd")
+    with pytest.raises(CheckpointError, match="no shipped checkpoint 'badd-paper'"):
+        pretrained("badd", model="paper")
+    save(tmp_path / "badd-paper.pt", NeuralGPU(w=2, m=8), "badd")
+    assert pretrained("badd", "cpu", model="paper").config.w == 2
+    assert pretrained("badd", "cpu").config.w == 1
+    with pytest.raises(ValueError, match="model must be one of"):
+        pretrained("badd", model="lstm")
+
+
+def test_shipped_names_split_back_into_task_and_model():
+    from ngpu_lite.checkpoints import shipped_name, split_name
+
+    for task in ("badd", "copy"):
+        for model in ("improved", "paper"):
+            assert split_name(shipped_name(task, model)) == (task, model)
+    assert shipped_name("badd") == "badd" and shipped_name("badd", "paper") == "badd-paper"

@@ -117,3 +117,27 @@ def test_train_then_predict_and_evaluate_with_that_run(capsys, tmp_path):
                  "--samples", "4", "--json"]) == 0
     want = json.loads(json.dumps(evaluate(model, "reverse", 3, 4, seed=0)))  # JSON's str keys
     assert json.loads(capsys.readouterr().out) == want
+
+
+def test_model_paper_answers_with_the_shipped_2016_model(capsys, tmp_path, monkeypatch):
+    """`--model paper` uses `TASK-paper.pt`: catches the flag ignored (the improved model
+    answering) or a missing paper model ending in a traceback instead of one line."""
+    import ngpu_lite.cli as cli
+
+    monkeypatch.setattr(cli, "SHIPPED_DIR", tmp_path)
+    torch.manual_seed(0)
+    save(tmp_path / "badd.pt", NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True), "badd")
+    assert "no shipped paper model" in _error(capsys, ["evaluate", "--task", "badd", "--model",
+                                                       "paper", "--bits", "3", "--samples", "4"])
+    paper = NeuralGPU(w=2, m=8)
+    save(tmp_path / "badd-paper.pt", paper, "badd")
+    assert main(["predict", "--task", "badd", "--model", "paper", "101", "11"]) == 0
+    got = capsys.readouterr().out.strip()
+    from ngpu_lite.tasks import stack_examples
+
+    x, _, lengths = stack_examples([encode_text("badd", "101", "11")])
+    want = decode("badd", paper.predict(x, lengths)[0, :lengths[0]].tolist(), paper.config.target)
+    assert got == want
+    assert main(["evaluate", "--task", "badd", "--model", "paper", "--bits", "3", "--samples",
+                 "4", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 4

@@ -81,7 +81,25 @@ def test_the_bound_fails_a_model_worse_than_its_record():
 
 
 def test_every_task_of_the_paper_has_a_recipe():
-    assert set(RECIPES) == {"badd", "bmul", "copy", "reverse", "duplicate", "sort"}
+    """Every task has a recipe of its improved model, keyed by its name; the paper's model has
+    recipes for the tasks the book trains it on, keyed TASK-paper."""
+    assert {r.task for r in RECIPES.values()} == {"badd", "bmul", "copy", "reverse", "duplicate", "sort"}
+    assert all(key == r.name for key, r in RECIPES.items())
+    assert {k for k, r in RECIPES.items() if r.model == "paper"} == {
+        "badd-paper", "copy-paper", "reverse-paper"}
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_every_recipe_trains_the_model_it_is_named_for(name):
+    """Catches a `-paper` recipe whose preset builds the improved model (or the reverse), which
+    would ship one model under the other's name."""
+    from ngpu_lite.model import NeuralGPU, model_name
+    from ngpu_lite.train import get_preset
+
+    r = RECIPES[name]
+    config = NeuralGPU(**get_preset(r.preset, **r.overrides).model).config
+    assert model_name(config) == ("Neural GPU (2016)" if r.model == "paper"
+                                  else "improved Neural GPU (2017)")
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
@@ -105,8 +123,9 @@ def test_shipped_model_was_trained_on_at_most_20_digits(path):
 def test_shipped_model_answers_fresh_200_digit_cases(path):
     """64 fresh 200-digit cases (length 401, 10x the training length): as exact as the results
     table says, within the binomial bound of `check_against_record`."""
-    model = pretrained(path.stem, device="cpu")
-    res = evaluate(model, path.stem, 200, 64, seed=777)
+    task, family = checkpoints.split_name(path.stem)
+    model = pretrained(task, device="cpu", model=family)
+    res = evaluate(model, task, 200, 64, seed=777)
     check_against_record(path.stem, 200, res, path)
 
 
@@ -122,6 +141,7 @@ def test_lstm_baseline_loads():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NGPU, ids=lambda p: p.stem)
 def test_shipped_model_on_2000_digit_cases(path):
-    model = pretrained(path.stem, device="cpu")
-    res = evaluate(model, path.stem, 2000, 64, seed=2000)
+    task, family = checkpoints.split_name(path.stem)
+    model = pretrained(task, device="cpu", model=family)
+    res = evaluate(model, task, 2000, 64, seed=2000)
     check_against_record(path.stem, 2000, res, path)

@@ -239,3 +239,23 @@ def test_results_figure_gives_every_row_its_own_panel_named_by_model():
                       "reverse: improved Neural GPU (2017)", "badd: LSTM + attention"]
     assert all(len(ax.lines[0].get_xdata()) == (1 if "LSTM" in ax.get_title() else 2)
                for ax in fig.axes if ax.get_title())
+
+
+def test_build_of_a_paper_recipe_ships_it_under_its_own_name(tmp_path, monkeypatch):
+    """A `-paper` recipe trains in `runs/zoo/TASK-paper-sSEED` and ships `TASK-paper.pt` for its
+    task, leaving `TASK.pt` alone: catches the paper model overwriting the improved one."""
+    from ngpu_lite import checkpoints
+
+    monkeypatch.setitem(zoo.RECIPES, "copy-paper", zoo.Recipe(
+        "copy", preset="tiny", model="paper", seeds=(0,), minutes=0.02, until=(4, 4)))
+    monkeypatch.setattr(zoo, "ROOT", tmp_path)
+    monkeypatch.setattr(zoo, "FIGURES_DIR", tmp_path)
+    monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "shipped")
+    monkeypatch.setattr(zoo, "_score", lambda model, task, digits, samples: {
+        "exact": 0.5, "per_symbol": 0.9, "samples": samples})
+    man = zoo.build("copy-paper", runs_dir=tmp_path / "runs", progress=False)
+    assert (tmp_path / "runs" / "copy-paper-s0" / "checkpoint.pt").exists()
+    assert man["task"] == "copy" and man["file"] == "copy-paper.pt"
+    assert sorted(p.name for p in (tmp_path / "shipped").glob("*.pt")) == ["copy-paper.pt"]
+    assert checkpoints.pretrained("copy", "cpu", model="paper").config.w == 2
+    assert "preset tiny" in zoo.describe_shipped("copy-paper")
