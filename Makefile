@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench gpu-check assignments checkpoints results sync book figures clean-venv
+.PHONY: lab test test-all lint bench gpu-check assignments checkpoints results families sync book figures clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ checkpoints: $(STAMP)
 
 results: $(STAMP)
 	$(PY) -m ngpu_lite.zoo results
+
+# The shipped models on structured families of inputs (long carries, leading zeros, runs, ...) at
+# 20, 200 and 2000 bits: figures/families.{json,md,png}. Slow: 2000-bit cases take 10-45 s each.
+families: $(STAMP)
+	$(PY) -m ngpu_lite.families
 
 # Student versions of the course assignments into assignments/release/ (see assignments/README.md).
 assignments: $(STAMP)

@@ -32,7 +32,6 @@ from .checkpoints import (  # noqa: E402
     save,
 )
 from .evaluate import evaluate  # noqa: E402
-from .families import carry_chains  # noqa: E402
 from .model import Config, NeuralGPU  # noqa: E402
 from .relax import PullSchedule, average_sets, pull_cost  # noqa: E402
 from .tasks import (  # noqa: E402
@@ -47,6 +46,17 @@ from .tasks import (  # noqa: E402
     make_batch,
 )
 from .train import PRESETS, TrainResult, train  # noqa: E402
+
+
+def __getattr__(name: str):
+    """`carry_chains` loads `ngpu_lite.families` on first use, so that `python -m ngpu_lite.families`
+    runs that module once (runpy warns when the package has imported it already)."""
+    if name == "carry_chains":
+        from .families import carry_chains
+
+        return carry_chains
+    raise AttributeError(f"module 'ngpu_lite' has no attribute {name!r}")
+
 
 __all__ = [
     "CGRU", "PAD", "PRESETS", "TASKS", "CheckpointError", "Config", "NeuralGPU", "PullSchedule",

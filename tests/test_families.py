@@ -1,10 +1,26 @@
-"""ngpu_lite.families.carry_chains against cases worked by hand and against the carries of a + b."""
+"""ngpu_lite.families: carry_chains against cases worked by hand and against the carries of a + b;
+the structured families of every task (exact answers, width, seeds, structure) and their table."""
 
+import itertools
 import random
 
 import pytest
 
-from ngpu_lite.families import carry_chains
+from ngpu_lite import NeuralGPU
+from ngpu_lite.families import (
+    FAMILIES,
+    MUL_FAMILIES,
+    carry_chains,
+    case_digits,
+    case_width,
+    evaluate_cases,
+    families_markdown,
+    families_plot,
+    families_table,
+    family_cases,
+    family_doc,
+)
+from ngpu_lite.tasks import TaskError, encode, get_task, to_digits
 
 
 @pytest.mark.parametrize(
@@ -58,3 +74,202 @@ def test_rejects_negative_and_non_integers():
         carry_chains(-1, 3)
     with pytest.raises(TypeError):
         carry_chains(1.0, 3)
+
+
+# --- families of structured inputs, every task ----------------------------------------------------
+
+ONE_OPERAND = ("copy", "reverse", "duplicate", "sort")
+EVERY = [(task, family) for task, fams in FAMILIES.items() for family in fams]
+CONSTANT = {"all zeros", "all ones", "alternating"}  # one or two members per width
+
+
+def _string(task, case, d):
+    """The input string of a one-operand case, as a list of bits in reading order."""
+    (s,) = case
+    n = case_width(task, d)
+    return [(s >> i) & 1 for i in range(n)]
+
+
+def _reference(task, case, d):
+    """The exact answer computed here, independently of tasks.answer_digits, as a bit list."""
+    if task == "badd":
+        return to_digits(case[0] + case[1], 2)
+    if task == "bmul":
+        return to_digits(case[0] * case[1], 2)
+    s = _string(task, case, d)
+    return {"copy": s, "reverse": s[::-1], "duplicate": s + s, "sort": sorted(s)}[task]
+
+
+def test_every_task_with_a_shipped_model_has_families():
+    """Catches a task left without families (all six binary tasks have them)."""
+    assert set(FAMILIES) == {"badd", "bmul", "copy", "reverse", "duplicate", "sort"}
+    assert set(MUL_FAMILIES) <= set(FAMILIES["bmul"])
+    for task, family in EVERY:
+        assert len(family_doc(task, family)) > 20, (task, family)
+
+
+@pytest.mark.parametrize(("task", "family"), EVERY)
+def test_answers_are_exact_and_operands_fit_the_width(task, family):
+    """Catches a family whose answer differs from the Python-integer (or string) answer, or whose
+    operands do not fit the width they are written at (leading zeros included)."""
+    for d in (1, 3, 20, 64):
+        width = case_width(task, d)
+        for case in family_cases(task, family, d, 12, seed=5):
+            assert len(case) == get_task(task).operands and all(0 <= x < 2**width for x in case)
+            a, b = case_digits(task, case, d)
+            assert len(a) == width and (b is None or len(b) == width)
+            x, y = encode(task, a, b)
+            ref = [v + 1 for v in _reference(task, case, d)]
+            assert y[: len(ref)] == ref and all(v == 0 for v in y[len(ref):]), (case, d)
+
+
+@pytest.mark.parametrize(("task", "family"), EVERY)
+def test_seeded_reproducible_and_varied(task, family):
+    """Catches a family that is not reproducible for a seed, draws the same cases for every seed,
+    or is one case repeated (families of one or two members per width excepted)."""
+    one = family_cases(task, family, 20, 16, seed=1)
+    assert one == family_cases(task, family, 20, 16, seed=1)
+    if family in CONSTANT:
+        assert len(set(one)) <= 2
+        return
+    assert one != family_cases(task, family, 20, 16, seed=2)
+    assert len(set(one)) >= 4
+
+
+def _runs(bits):
+    return [len(list(g)) for _, g in itertools.groupby(bits)]
+
+
+def test_addition_families_have_their_structure():
+    """Catches an addition family that is not what its name says (long chains short, sums not all
+    ones, operands not short, ...)."""
+    d = 40
+
+    def cases(family, n=60):
+        return family_cases("badd", family, d, n, seed=3)
+
+    short = cases("leading zeros", 200)
+    assert all(0 < x < 2 ** (d // 4) for case in short for x in case)
+    assert any(x == 1 for case in short for x in case)  # all but one digit zero
+    assert all(1 <= x.bit_count() <= 3 for case in cases("few set bits") for x in case)
+    for a, b in cases("carry chain a + (2^k − a)"):
+        k = (a + b).bit_length() - 1
+        assert a + b == 1 << k and d // 2 <= k <= d and carry_chains(a, b) == [k]
+    assert all(max(carry_chains(a, b)) >= d // 2 for a, b in cases("one long carry chain"))
+    assert max(max(carry_chains(a, b)) for a, b in cases("one long carry chain")) > d // 2
+    assert all(a + b == 2**d - 1 and carry_chains(a, b) == [] for a, b in cases("all-ones sum"))
+    assert all(a == b for a, b in cases("a + a"))
+    for case in cases("alternating bits"):
+        assert all(x ^ (x >> 1) == 2 ** x.bit_length() - 1 and x.bit_length() >= d // 2 - 1
+                   for x in case)
+    assert all(min(case) == 0 for case in cases("zero + x"))
+    random_chains = [max(carry_chains(a, b), default=0) for a, b in cases("random")]
+    assert max(random_chains) < d // 2  # random sums almost never carry that far
+
+
+def test_extra_multiplication_families():
+    """Catches the multiplication families added beside chapter 7's losing their shape."""
+    d = 30
+    for a, _ in family_cases("bmul", "alternating bits", d, 20):
+        assert a in (int("01" * 15, 2), int("10" * 15, 2))
+    assert all(a == 2**d - 1 for a, _ in family_cases("bmul", "all ones × random", d, 20))
+
+
+@pytest.mark.parametrize("task", ONE_OPERAND)
+def test_string_families_have_their_structure(task):
+    """Catches a string family that is not what its name says, or one of the wrong length."""
+    d = 20
+    n = case_width(task, d)
+    assert n == (d if task == "duplicate" else 2 * d + 1)
+
+    def strings(family, k=40):
+        return [_string(task, c, d) for c in family_cases(task, family, d, k, seed=4)]
+
+    assert strings("all zeros", 2) == [[0] * n] * 2 and strings("all ones", 2) == [[1] * n] * 2
+    for s in strings("long runs"):
+        assert 2 <= len(_runs(s)) <= 4 and min(_runs(s)) >= n // 8
+    assert {tuple(s) for s in strings("alternating")} <= {
+        tuple(i % 2 for i in range(n)), tuple(1 - i % 2 for i in range(n))}
+    assert all(s == sorted(s) for s in strings("sorted"))
+    for s in strings("nearly sorted"):
+        misplaced = sum(s[: n - sum(s)])  # ones among the places of the zeros
+        assert 1 <= misplaced <= 3 and s != sorted(s)
+    assert all(sum(s) in (1, n - 1) for s in strings("one differing symbol"))
+
+
+def test_unknown_task_or_family_is_one_clear_error():
+    """Catches an unknown or family-less task, or an unknown family, failing with a traceback
+    from deep inside instead of one line naming the choices."""
+    with pytest.raises(TaskError, match="unknown task 'bdd'; choose one of"):
+        family_cases("bdd", "random", 8, 4)
+    with pytest.raises(TaskError, match="no families for task 'add'; tasks with families: badd"):
+        family_cases("add", "random", 8, 4)
+    with pytest.raises(TaskError, match="unknown family 'primes' of copy; choose one of: random"):
+        family_cases("copy", "primes", 8, 4)
+    with pytest.raises(TaskError, match="1 operand"):
+        case_digits("copy", (1, 2), 8)
+
+
+class Copies(NeuralGPU):
+    """A stand-in that writes its input back: right on copy, and on reverse only for palindromes."""
+
+    def predict(self, x, lengths=None):
+        return x.clone()
+
+
+def test_evaluate_cases_on_one_operand_tasks():
+    """Catches evaluate_cases failing on (or mis-scoring) one-operand tasks: copying is always
+    right for copy, and right for reverse exactly on the palindromes."""
+    model = Copies(w=1, m=4, l=1)
+    cases = family_cases("copy", "random", 6, 10) + family_cases("copy", "long runs", 6, 10)
+    res = evaluate_cases(model, "copy", cases, 6)
+    assert res["exact"] == 1.0 and res["right"] == 20 and res["wrong"] == []
+    cases = [c for f in ("random", "alternating", "all ones", "sorted")
+             for c in family_cases("reverse", f, 6, 6)]
+    res = evaluate_cases(model, "reverse", cases, 6)
+    palindromes = [c for c in cases if _string("reverse", c, 6) == _string("reverse", c, 6)[::-1]]
+    assert res["right"] == len(palindromes) >= 12
+    assert res["wrong"] == [c for c in cases if c not in palindromes]
+
+
+def test_evaluate_cases_runs_a_real_model_on_every_one_operand_task(tiny_model):
+    """Catches a shape or encoding error when a real model answers one-operand family cases."""
+    for task in ONE_OPERAND:
+        res = evaluate_cases(tiny_model, task, family_cases(task, "nearly sorted", 4, 5), 4,
+                             batch_size=2)
+        assert res["samples"] == 5 and 0 <= res["exact"] <= 1 and 0 <= res["per_symbol"] <= 1
+
+
+def test_table_markdown_lists_every_family_with_count_and_samples():
+    """Catches a families table (or its markdown) that drops a family, a length or the counts, or
+    that measures a one- or two-member family more than once per member."""
+    res = families_table(lambda task: Copies(w=1, m=4, l=1), ["copy", "badd"], digits=(3, 5),
+                         samples=4, progress=False)
+    md = families_markdown(res)
+    for task in ("copy", "badd"):
+        for family in FAMILIES[task]:
+            assert f"| {family} |" in md
+            for d in ("3", "5"):
+                cell = res["rows"][task][family][d]
+                assert set(cell) >= {"exact", "right", "samples", "seconds"}
+                assert f"{cell['right']} of {cell['samples']} (" in md
+    assert res["rows"]["copy"]["random"]["3"]["right"] == 4  # copying copies
+    assert res["rows"]["copy"]["all zeros"]["5"]["samples"] == 1  # distinct members only
+    assert res["rows"]["badd"]["zero + x"]["3"]["wrong"]  # wrong cases kept, as typed
+    assert "| 3 bits | 5 bits |" in md and "copy, *long runs*:" in md
+    with pytest.raises(TaskError, match="unknown family 'primes'"):
+        families_table(lambda task: None, ["copy"], (3,), 2, families=["primes"], progress=False)
+
+
+def test_table_figure_has_a_row_per_family_and_a_column_per_length():
+    """Catches the heat map dropping or mislabelling a family or a length."""
+    import matplotlib.pyplot as plt
+
+    res = families_table(lambda task: Copies(w=1, m=4, l=1), ["sort"], digits=(2, 4), samples=2,
+                         families=["random", "all ones"], progress=False)
+    fig = families_plot(res)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["sort: random", "sort: all ones"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2 bits", "4 bits"]
+    assert "1/1" in [t.get_text() for t in ax.texts]
+    plt.close(fig)

@@ -63,4 +63,4 @@ def test_unknown_family_or_task_is_one_clear_error():
     with pytest.raises(TaskError, match="unknown family"):
         family_cases("bmul", "primes", 8, 4)
     with pytest.raises(TaskError, match="no families"):
-        family_cases("copy", "random", 8, 4)
+        family_cases("mul", "random", 8, 4)  # decimal: no families (copy has some now)
