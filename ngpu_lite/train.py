@@ -150,6 +150,10 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
                           ("loss_norm", ("mean", "bucket"))):
         if getattr(p, name) not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, not {getattr(p, name)!r}")
+    longest = max((d for group in bin_digits(p.bins) for d in group), default=0)
+    if longest > p.max_digits:  # the manifest's max_digits must be what training saw
+        raise ValueError(f"bins up to length {max(p.bins)} train on {longest}-digit operands, past "
+                         f"max_digits {p.max_digits}; raise max_digits or drop the long bins")
     return p
 
 

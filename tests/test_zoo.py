@@ -35,12 +35,24 @@ def test_readme_table_is_replaced_between_its_markers(tmp_path):
 
 
 def test_recipes_train_on_at_most_20_digits():
-    """The paper trains on at most 20 digits: catches a recipe that trains on the lengths it is
-    tested on."""
-    from ngpu_lite.train import get_preset
+    """The paper trains on at most 20 digits: catches a recipe, or one of its fine-tune phases,
+    that trains on the lengths it is tested on (DNGPU's length buckets included)."""
+    from ngpu_lite.train import bin_digits, get_preset
 
     for recipe in zoo.RECIPES.values():
-        assert get_preset(recipe.preset, **recipe.overrides).max_digits <= 20
+        for overrides in [{}] + [o for _, o, _ in zoo.phases(recipe)]:
+            p = get_preset(recipe.preset, **{**recipe.overrides, **overrides})
+            assert p.max_digits <= 20
+            assert all(d <= 20 for group in bin_digits(p.bins) for d in group), recipe.name
+
+
+def test_length_buckets_past_max_digits_are_refused():
+    """Catches buckets that train on longer operands than the manifest's `max_digits` says."""
+    from ngpu_lite.train import get_preset
+
+    with pytest.raises(ValueError, match="train on 31-digit operands, past max_digits 20"):
+        get_preset("dngpu", bins=(8, 41, 64))
+    assert get_preset("dngpu", bins=(8, 41, 64), max_digits=31).bins[-1] == 64
 
 
 def test_merge_joins_tables_measured_in_parts_cell_by_cell(tmp_path, monkeypatch):
@@ -163,16 +175,16 @@ def test_fine_tune_phases_come_from_one_dict_or_a_list_each_with_its_minutes(mon
     """Catches a list of phases losing its order, its folder names or a phase without minutes."""
     one = zoo.Recipe("bmul", finetune=dict(lr=0.001), finetune_minutes=30.0)
     assert zoo.phases(one) == [("finetune", {"lr": 0.001}, 30.0)]
-    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=30), dict(lr=5e-4, bins=(8, 64),
+    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=30), dict(lr=5e-4, bins=(8, 41),
                                                                           minutes=110)])
     assert zoo.phases(two) == [("finetune", {"lr": 0.001}, 30.0),
-                               ("finetune2", {"lr": 5e-4, "bins": (8, 64)}, 110.0)]
+                               ("finetune2", {"lr": 5e-4, "bins": (8, 41)}, 110.0)]
     assert zoo.phases(zoo.Recipe("bmul")) == []
     with pytest.raises(ValueError, match="phase 2 .* no minutes"):
         zoo.phases(zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=1), dict(lr=5e-4)]))
     monkeypatch.setitem(zoo.RECIPES, "bmul", two)
     assert ("then 30 minutes more from that model with {'lr': 0.001}; then 110 minutes more from "
-            "that model with {'lr': 0.0005, 'bins': (8, 64)}") in zoo.describe_recipe("bmul")
+            "that model with {'lr': 0.0005, 'bins': (8, 41)}") in zoo.describe_recipe("bmul")
 
 
 def test_training_log_chains_every_fine_tune_phase(tmp_path):
