@@ -112,8 +112,10 @@ print("read-outs:", tuple(tr.outputs.shape), "; true answer:", tr.answer())
 # We need a model that has learned binary addition. The shipped checkpoint is used when there is
 # one; without it, `explore.load_or_train` trains a small model here (about a minute and a half on
 # a laptop CPU, seconds in fast mode) on short operands, and says so. Flip `RETRAIN` to train the
-# full recipe of chapter 6 instead (a GPU helps). We measure the model on short operands, at 20
-# bits and at 200 bits.
+# full recipe of chapter 6 instead (a GPU helps). The shipped adder is the improved Neural GPU
+# (2017) of chapters 6 and 10: one row ($w = 1$) and one CGRU per step ($l = 1$), so its pictures
+# below have one band per view and one layer, and its diagonal gates can move a value one cell per
+# step. We measure the model on short operands, at 20 bits and at 200 bits.
 
 # %%
 RETRAIN = False
@@ -122,11 +124,13 @@ if RETRAIN:
     add_model, source = res.model.cpu().eval(), f"trained now: {res.steps} steps, {res.seconds:.0f} s"
 else:
     add_model, source = explore.load_or_train("badd")
-print(source)
+print(source, "|", ngpu_lite.model.model_name(add_model.config),
+      f"w = {add_model.config.w}, m = {add_model.config.m}, l = {add_model.config.l}")
 if source.startswith("no shipped"):
     print("trained on operands of up to", explore.fallback_recipe("badd")["max_digits"], "bits")
+add_acc = {}
 for digits in (4, 20, 200):
-    acc = evaluate(add_model, "badd", digits, samples=pick(8, 64), seed=1)
+    acc = add_acc[digits] = evaluate(add_model, "badd", digits, samples=pick(8, 64), seed=1)
     print(f"badd at {digits:>3} bits: exact {acc['exact']:.3f}, per symbol {acc['per_symbol']:.3f}"
           f" ({acc['samples']} fresh cases)")
 
@@ -198,12 +202,33 @@ for label, t_ in cases.items():
         line += f"; the last of them settles at step {settle[right].max()} of {t_.steps}"
     print(line)
 
+# %%
+settle = long_carry.settle_steps()
+top = len(long_carry.answer()) - 1  # the answer's highest position (positions count from 0)
+second = long_carry.x.index(ngpu_lite.tasks.ADD_SEP) + 1  # the cell where the second operand starts
+print("What we saw: the adder was exact on "
+      + ", ".join(f"{add_acc[d]['exact']:.0%}" for d in add_acc)
+      + f" of fresh sums at {', '.join(map(str, add_acc))} bits.")
+if settle[0] > 0 and settle[top] > 0:
+    print(f"In {LONG} ones + 1 the second operand starts at cell {second}; answer position 0 settled at "
+          f"step {settle[0]} and position {top}, the top one, at step {settle[top]} of {long_carry.steps}: "
+          f"{(settle[top] - settle[0]) / top:.2f} steps per position on the way up.")
+else:
+    print(f"In {LONG} ones + 1, {(settle < 0).sum()} of {long_carry.n} positions are still wrong "
+          "after the last step.")
+
 # %% [markdown]
-# Read these numbers with the model's accuracy above in mind. A model that answers a case exactly
-# has every position right at the end; where the accuracy printed above is below 1 (for the small
-# model trained here when no checkpoint is shipped, beyond the lengths it was trained on), the
-# pictures show a network that has not found the rule for that length, and the red positions are
-# where its computation goes wrong.
+# Why a long carry takes nearly all the steps: answer bit 0 needs the lowest bit of the second
+# operand, which sits just right of the separator, and that bit has to travel to cell 0. Compare
+# the cell where the second operand starts with the step at which position 0 settled: it
+# travels about one cell per step, the pace of the diagonal shift (a CGRU could move information
+# up to two cells per step, chapter 6). Only then is the answer known at the bottom, and the
+# carry climbs about one answer position per step, so the top bit settles after about twice the
+# operand length in steps, just before the $n$ steps run out. The model needs the $n$ steps the Neural
+# GPU gives it; a fixed, smaller number could not carry across a long number. Where a model is
+# not exact (the small model trained here when no checkpoint is shipped, beyond the lengths it was
+# trained on), the pictures show a network that has not found the rule for that length, and the
+# red positions are where its computation goes wrong.
 #
 # Where do the gates close? We measure the mean update gate `u` of the last layer over all steps,
 # separately for the columns that hold the first operand, the separator and the second operand:
