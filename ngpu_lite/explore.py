@@ -20,7 +20,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from . import book
-from .checkpoints import SHIPPED_DIR, CheckpointError, pretrained
+from .checkpoints import SHIPPED_DIR, CheckpointError, pretrained, split_name
 from .model import NeuralGPU, model_name
 from .tasks import PAD, TASKS, TaskError, decode, encode_text, get_task, random_operands
 
@@ -36,23 +36,25 @@ _TRAINED: dict[str, tuple[NeuralGPU, str]] = {}
 
 
 def shipped_tasks() -> list[str]:
-    """Tasks with a shipped Neural GPU checkpoint, for the explorer's task list (the LSTM
-    baseline is not a Neural GPU: it has no mental image to show)."""
+    """The shipped Neural GPU checkpoints by name, for the explorer's model list: `badd` (the
+    improved model) and `badd-paper` (the paper's 2016 model) where shipped. The LSTM baseline
+    is not a Neural GPU: it has no mental image to show."""
     if not SHIPPED_DIR.exists():
         return []
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt") if p.stem in TASKS)
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.pt") if split_name(p.stem)[0] in TASKS)
 
 
 def task_label(task: str, model: NeuralGPU | None = None) -> str:
-    """The explorer's name for a task's model: "badd: improved Neural GPU (2017)" (from `model`,
-    else the shipped manifest; the bare task name when neither says which model it is)."""
+    """The explorer's name for a shipped model ("badd" or "badd-paper"): "badd: improved Neural
+    GPU (2017)" (from `model`, else the shipped manifest; the bare name when neither says)."""
     import json
 
+    name = split_name(task)[0]
     if model is not None:
-        return f"{task}: {model_name(model.config)}"
+        return f"{name}: {model_name(model.config)}"
     path = SHIPPED_DIR / f"{task}.json"
     config = json.loads(path.read_text()).get("config") if path.exists() else None
-    return f"{task}: {model_name(config)}" if config else task
+    return f"{name}: {model_name(config)}" if config else task
 
 
 def fallback_recipe(task: str) -> dict:
@@ -66,12 +68,16 @@ def fallback_recipe(task: str) -> dict:
 
 def load_or_train(task: str, retrain: bool = False, progress: bool = False) -> tuple[NeuralGPU, str]:
     """The shipped model for `task`, else (or with `retrain`) a small one trained now (cached).
+    `task` may name the paper's model ("badd-paper"): that one is loaded, never trained here.
 
     Returns the model (eval mode, CPU) and one line saying where it came from.
     """
     from .train import train
 
-    name = get_task(task).name
+    base, family = split_name(task)
+    name = get_task(base).name
+    if family != "improved":
+        return pretrained(name, device="cpu", model=family), f"shipped checkpoint {task}.pt"
     if not retrain:
         try:
             return pretrained(name, device="cpu"), f"shipped checkpoint {name}.pt"
@@ -463,11 +469,11 @@ class Explorer:
 
     def run(self) -> None:
         """Trace the typed operands (once); a bad operand shows a message, never a traceback."""
-        task = get_task(self.task.value)
+        task = get_task(split_name(self.task.value)[0])
         self.b.disabled = task.operands == 1
         try:
             b = self.b.value if task.operands == 2 else None
-            tr = trace(self.model(task.name), task.name, self.a.value, b)
+            tr = trace(self.model(self.task.value), task.name, self.a.value, b)
         except TaskError as e:
             self.message.value = f'<span style="color:#d62728">⚠ {html.escape(str(e))}</span>'
             return
@@ -488,7 +494,7 @@ class Explorer:
 
     def random(self) -> None:
         """Fill in random operands of the chosen length and run them."""
-        a, b = random_example(self.task.value, self.digits.value, self.rng)
+        a, b = random_example(split_name(self.task.value)[0], self.digits.value, self.rng)
         self._busy = True
         try:
             self.a.value, self.b.value = a, b or ""

@@ -214,3 +214,26 @@ def test_explorer_names_the_model_behind_each_task():
     assert explore.task_label("copy", paper) == "copy: Neural GPU (2016)"
     assert explore.task_label("copy", improved) == "copy: improved Neural GPU (2017)"
     assert explore.task_label("no-such-task") == "no-such-task"
+
+
+def test_explorer_offers_the_paper_model_beside_the_improved_one(monkeypatch, tmp_path, model):
+    """A shipped `badd-paper.pt` is listed and labelled as the paper's model, and choosing it
+    traces badd with that model: catches the 2016 model missing from the list, labelled as the
+    improved one, or a choice that fails on the name."""
+    import json
+
+    from ngpu_lite import save
+
+    monkeypatch.setattr(explore, "SHIPPED_DIR", tmp_path)
+    paper = NeuralGPU(w=2, m=8)
+    for name, net in (("badd", model), ("badd-paper", paper), ("lstm-badd", model)):
+        save(tmp_path / f"{name}.pt", net, "badd")
+        (tmp_path / f"{name}.json").write_text(json.dumps({"config": net.config_dict()}))
+    assert explore.shipped_tasks() == ["badd", "badd-paper"]
+    assert explore.task_label("badd-paper") == "badd: Neural GPU (2016)"
+    monkeypatch.setattr(explore, "pretrained", lambda task, device=None, model="improved":
+                        paper if model == "paper" else None)
+    assert explore.load_or_train("badd-paper")[0] is paper
+    ex = explore.Explorer(models={"badd": model}, tasks=["badd", "badd-paper"])
+    ex.task.value = "badd-paper"
+    assert ex.trace is not None and ex.trace.layers == paper.config.l
