@@ -662,3 +662,5 @@ print(f"What we saw: within 10 points of random operands: {'; '.join(level) or '
 #    does the fix cost accuracy on random inputs?
 # 5. If your copy ships `bmul`, extend the carry-chain idea to multiplication: which products have a
 #    long carry (try $(2^k - 1) \times (2^k - 1)$), and how does the model do on them?
+#
+# Answers: `answers/09_answers.ipynb`.
