@@ -352,6 +352,16 @@ def _families_of(task: str | Task) -> dict[str, Generator]:
     return FAMILIES[t.name]
 
 
+def training_operands(task: str | Task, digits: int, rng: random.Random
+                      ) -> tuple[list[int], list[int] | None]:
+    """Operands of one structured training example, drawn with the training stream `rng`: a family
+    of `task` other than `random`, chosen uniformly, written at `digits` digits. What
+    `make_batch(..., structured=share)` mixes into training (beyond the paper, which trained
+    on random operands only)."""
+    gens = [g for name, g in _families_of(task).items() if name != "random"]
+    return case_digits(task, rng.choice(gens)(digits, rng), digits)
+
+
 def family_doc(task: str, family: str) -> str:
     """What `family` of `task` is and why it is there: its generator's docstring, on one line."""
     gens = _families_of(task)

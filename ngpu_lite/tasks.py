@@ -247,17 +247,26 @@ def random_operands(task: str | Task, digits: int, rng: random.Random) -> tuple[
 
 def make_batch(
     task: str | Task, digits: Sequence[int], rng: random.Random, target: str = "pad",
-    width: int | None = None,
+    width: int | None = None, structured: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A batch with one example per entry of `digits` (lengths may differ).
 
     Returns `(x, y, lengths)`: long tensors `[B, n]` padded with PAD to the longest example (or
     to `width`), and each example's own length `[B]` (the model runs that many steps for it).
-    `target` is the answer format (see `encode`).
+    `target` is the answer format (see `encode`). With `structured` > 0 that share of the
+    examples (on average) comes from the task's structured families (`families.training_operands`)
+    instead of uniformly random operands; at 0 the stream is exactly as before.
     """
     t = get_task(task)
-    return stack_examples([encode(t, *random_operands(t, d, rng), target=target) for d in digits],
-                          width)
+    if structured:
+        from .families import training_operands
+
+    def operands(d: int):
+        if structured and rng.random() < structured:
+            return training_operands(t, d, rng)
+        return random_operands(t, d, rng)
+
+    return stack_examples([encode(t, *operands(d), target=target) for d in digits], width)
 
 
 def stack_examples(

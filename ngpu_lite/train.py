@@ -87,6 +87,9 @@ class Preset:
     lr_min: float = 0.0  # the learning rate never falls below lr × this
     noise_lr: float = 0.0  # DNGPU's gradient noise: truncated normal × lr × this, every step
     saturation_adaptive: bool = False  # DNGPU: weight ← min(saturation, lr·loss/cost) each epoch
+    # beyond the paper: this share of training examples drawn from the task's structured families
+    # (leading zeros, long carries, runs, ...; `families.training_operands`), the rest random
+    structured: float = 0.0
 
 
 PRESETS: dict[str, Preset] = {
@@ -150,6 +153,8 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
                           ("loss_norm", ("mean", "bucket"))):
         if getattr(p, name) not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, not {getattr(p, name)!r}")
+    if not 0.0 <= p.structured <= 1.0:
+        raise ValueError(f"structured is a share of the examples, from 0 to 1, not {p.structured!r}")
     longest = max((d for group in bin_digits(p.bins) for d in group), default=0)
     if longest > p.max_digits:  # the manifest's max_digits must be what training saw
         raise ValueError(f"bins up to length {max(p.bins)} train on {longest}-digit operands, past "
@@ -327,7 +332,8 @@ def bucket_step(model: NeuralGPU, t, p: Preset, rng: random.Random, dropout: flo
     cost summed and divided by `L²·B` per bucket and averaged, per-bucket `(pred, y, lengths)`)."""
     ce, sat, scored = 0.0, 0.0, []
     for b, sizes in zip(p.bins, sample_bins(p, rng), strict=True):
-        x, y, lengths = make_batch(t, sizes, rng, target=model.config.target, width=b)
+        x, y, lengths = make_batch(t, sizes, rng, target=model.config.target, width=b,
+                                   structured=p.structured)
         x, y = x.to(dev), y.to(dev)
         mask = (x != 0) | (y != 0)
         full = torch.full_like(lengths, b).to(dev)
@@ -739,7 +745,8 @@ def _train(
                 else:
                     digits = sample_digits(p, state["digits"], rng)
                 rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
-                x, y, lengths = make_batch(t, digits, rng, target=model.config.target)
+                x, y, lengths = make_batch(t, digits, rng, target=model.config.target,
+                                           structured=p.structured)
                 x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
                 with autocast(dev, p.precision):
                     logits = forward_buckets(model, x, lengths, rate, p.buckets)
