@@ -471,10 +471,11 @@ for d, (exact, n) in sorted(rows.items()):
 # * The book's `fast` preset, which learns addition, did not learn multiplication: its model was
 #   right on almost no 20-bit product (the record above).
 # * The improved Neural GPU (2017) trained with DNGPU's set-up, copied point by point as the
-#   `dngpu` preset, did learn it: the training log shows the jump, and the shipped model (the
-#   fine-tune's final weights: the average of its last checkpoints, the paper's own remedy, was
-#   tried by the zoo and scored lower) is right on most fresh 20-, 25- and 200-bit products. The verdicts above say at which lengths that reaches the paper's 100%
-#   and at which it does not yet; at 2000 bits the cases measured above are too few to judge.
+#   `dngpu` preset, did learn it: the training log shows the jump. The shipped model comes from
+#   that run and two fine-tune phases after it, with more candidate dropout at lower learning
+#   rates (the manifest line above gives its steps and says whether it is the last weights or the
+#   average of the last checkpoints, the paper's own remedy). The verdicts above say at which
+#   lengths it reaches the paper's 100% and at which it does not.
 # * The shipped model is the result of one CPU run (the manifest's steps and minutes are printed
 #   with the model above); DNGPU trains 20,000 steps. The paper's own model (Neural GPU (2016),
 #   chapters 2–5) has not been trained on multiplication here. Of the recipe's points, the
