@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU
+from ngpu_lite.cgru import cgru
 from ngpu_lite.optim import ClippedAdamax, dngpu_beta2
 from ngpu_lite.tasks import decode, encode, encode_text, make_batch
 from ngpu_lite.train import bin_digits, get_preset, sample_bins, train
@@ -126,10 +127,28 @@ def test_saturation_sum_counts_every_unit_past_the_limit():
                       saturation_limit=0.9)
     with torch.no_grad():
         model.cand_weight.mul_(50)  # drive the candidate far past ±0.9
+        model.input_bias.fill_(1.0)  # and the input layer past it too
     x = torch.tensor([[2, 3, 12, 2, 2]])
     model(x)
     assert float(model.saturation_sum.detach()) > 0
     assert float(model.saturation_sum.detach()) > float(model.saturation.detach())  # a sum, not a mean
+    # by hand: every gate and candidate pre-activation of every step past ±0.9, plus the input
+    # layer's, weighted by the length (5 steps), as DNGPU sums it
+    def past(t):
+        return torch.relu(t.abs() - 0.9).sum()
+
+    s = model.embed(x)
+    want = past(model.embedding[x] + model.input_bias) * 5
+    weights = [p[0, 0] for p in model.stacked_parameters()]
+    for _ in range(5):
+        g = torch.nn.functional.conv2d(s, weights[0], weights[1], padding=(0, 1))
+        r = torch.clamp(0.5 * g[:, 6:] + 0.5, 0, 1)  # hard sigmoid: r is the second half
+        pre = torch.nn.functional.conv2d(r * s, weights[2], weights[3], padding=(0, 1))
+        want = want + past(g) + past(pre)
+        s = cgru(s, *weights, hard=True, diagonal=True)
+    # the candidate's and the input layer's terms are part of the sum checked
+    assert float(past(pre).detach()) > 0 and float(model.input_saturation.detach()) > 0
+    torch.testing.assert_close(model.saturation_sum.detach(), want.detach())
 
 
 def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
@@ -140,3 +159,16 @@ def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
     rec = res.history[-1]
     assert 0 < rec["saturation_weight"] <= 1e-3
     assert res.model.config.target == "zeros"
+    # the rule itself: weight = min(saturation, lr · loss / mean raw cost) at each epoch's end
+    from ngpu_lite.relax import PullSchedule
+    from ngpu_lite.train import _end_epoch
+
+    state = {"step": 2, "seconds": 0.0, "digits": 20, "lr": 0.01, "pull": 0.0, "seq_err": 1.0,
+             "perplexities": [], "final_dropout": 0.0, "saturation_weight": 1e-3, "losses": []}
+    epoch = {"loss": 4.0, "n": 2, "wrong": 1, "seen": 2, "wrong_cur": 1, "seen_cur": 2,
+             "right_sym": 1, "sym": 2, "sat": 500.0}
+    model = NeuralGPU(**small.model)
+    rec = _end_epoch(model, small, state, epoch, PullSchedule(0.0, 1.2, 0.1), [])
+    assert rec["saturation_weight"] == state["saturation_weight"] == pytest.approx(0.01 * 2 / 250)
+    rec = _end_epoch(model, small, state, epoch | {"sat": 0.5}, PullSchedule(0.0, 1.2, 0.1), [])
+    assert rec["saturation_weight"] == 1e-3  # 0.01 · 2 / 0.25 = 0.08, capped at `saturation`

@@ -26,17 +26,35 @@ def test_gradient_noise_changes_the_gradients():
     assert 0.08 < float(diff.std()) < 0.12  # the std asked for
 
 
-def test_the_reference_code_loop_would_not_change_them():
-    grads = [torch.zeros(3)]
-    for grad in grads:  # the TF code's `grad += noise` only rebinds the loop variable
-        grad = grad + 1.0  # noqa: PLW2901
-    assert torch.equal(grads[0], torch.zeros(3))
+def test_the_optimiser_steps_on_the_gradients_plus_exactly_the_drawn_noise():
+    """The TF code's `for grad in grads: grad += noise` only rebound the loop variable, so its
+    optimiser never saw the noise. Here a plain SGD step after `add_gradient_noise` moves each
+    weight by -(gradient + sigma·z), z the generator's draws in parameter order: catches noise on
+    a copy the optimiser never reads, added twice, unscaled, or drawn from another generator."""
+    torch.manual_seed(0)
+    model = NeuralGPU(w=2, m=8)
+    model(torch.randint(1, 3, (4, 7))).sum().backward()
+    params = list(model.parameters())
+    before = [p.detach().clone() for p in params]
+    grads = _grads(model)
+    add_gradient_noise(params, 0.3, torch.Generator().manual_seed(4))
+    torch.optim.SGD(params, lr=1.0).step()
+    draws = torch.Generator().manual_seed(4)
+    for p, w, g in zip(params, before, grads, strict=True):
+        z = torch.randn(g.shape, generator=draws)
+        torch.testing.assert_close(p.detach(), w - (g + 0.3 * z))
 
 
 def test_noise_follows_the_code_formula():
+    """scale·sqrt(step^-0.55 · max(0, seq_err - 0.02)), worked by hand: catches another step
+    exponent (at step 1 every exponent gives 1), a missing square root, or no 0.02 floor."""
     assert noise_sigma(1.0, 1, 0.02) == 0.0  # no noise once (almost) all sequences are right
+    assert noise_sigma(1.0, 1, 0.01) == 0.0
     assert abs(noise_sigma(2.0, 1, 0.27) - 2.0 * 0.5) < 1e-9
     assert noise_sigma(1.0, 10_000, 0.5) < noise_sigma(1.0, 100, 0.5)
+    # step 100: 100^-0.55 = 10^-1.1; sqrt(10^-1.1 · 0.25) = 0.5 · 10^-0.55 = 0.14092...
+    assert noise_sigma(1.0, 100, 0.27) == pytest.approx(0.5 * 10 ** -0.55, rel=1e-12)
+    assert noise_sigma(3.0, 10_000, 1.02) == pytest.approx(3.0 * 10 ** -1.1, rel=1e-12)
 
 
 def test_training_with_noise_differs_from_training_without():
@@ -75,9 +93,18 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     assert again.steps == 50
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [25, 50]
-    # resuming with the same limit does no more work
+    # the second call went on from step 30, not from scratch (its phase record says where)
+    from ngpu_lite import checkpoints
+
+    phases = checkpoints.load_raw(out)["info"]["phases"]
+    assert [(ph["from_step"], ph["to_step"]) for ph in phases] == [(0, 30), (30, 50)]
+    # resuming with the same limit does no more work: no steps, the very weights
     same = train("copy", "tiny", out=out, seed=1, steps=50, progress=False)
     assert same.steps == 50
+    phases = checkpoints.load_raw(out)["info"]["phases"]
+    assert (phases[-1]["from_step"], phases[-1]["to_step"]) == (50, 50)
+    for a, b in zip(again.model.parameters(), same.model.parameters(), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_relaxation_sets_are_averaged_when_the_pull_passes_its_limit():
