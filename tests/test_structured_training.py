@@ -50,9 +50,17 @@ def test_structured_training_operands_fit_the_training_widths(task):
             tasks.encode(task, a, b)
 
 
-def test_structured_share_is_a_training_option_checked_on_entry():
-    """Catches a share outside 0..1 accepted, and a run with a share that does not train."""
+def test_structured_share_is_a_training_option_checked_on_entry(monkeypatch):
+    """Catches a share outside 0..1 accepted, and a share that never reaches the batches that
+    `train` draws (about 30% of its 6 × 16 examples here, none at share 0)."""
     with pytest.raises(ValueError, match="share of the examples"):
         get_preset("tiny", structured=1.5)
+    calls = []
+    real = families.training_operands
+    monkeypatch.setattr(families, "training_operands",
+                        lambda *a: calls.append(a[1]) or real(*a))
     res = train("badd", "tiny", seed=0, steps=6, progress=False, structured=0.3)
-    assert res.steps == 6
+    assert res.steps == 6 and 10 <= len(calls) <= 50
+    calls.clear()
+    train("badd", "tiny", seed=0, steps=6, progress=False)
+    assert calls == []
