@@ -310,9 +310,11 @@ print("after step 1:", ex.trace.decoded(1), "| after the last step:", ex.trace.d
 # 1. Trace `1…1 + 1` for 10, 20 and 40 bits and plot the last settle step against the length. Is
 #    it linear? What slope would a carry moving one cell per step give?
 # 2. Use the `state` view to find channels whose value in row 0 differs between columns that will
-#    carry and columns that will not. Are they the same channels in every row of the image?
-# 3. Compare the mean update gate of layer 1 and layer 2 (`explore.timeline(tr, "u", layer)`). Does
-#    one layer keep the state while the other rewrites it?
+#    carry and columns that will not. Are they the same channels in every row of the image? (The
+#    shipped models have one row; a Neural GPU (2016), e.g. a short `train("badd", "tiny")`, has two.)
+# 3. In a Neural GPU (2016), which has two CGRUs per step (the shipped models have one), compare
+#    the mean update gate of layer 1 and layer 2 (`explore.timeline(tr, "u", layer)`). Does one
+#    layer keep the state while the other rewrites it?
 # 4. Train a model for only a few hundred steps (`ngpu_lite.train`) and compare its space-time
 #    pictures with the ones above. What appears first during training?
 # 5. For multiplication, find an input whose answer is wrong and locate, with `settle_steps`, the

@@ -99,7 +99,8 @@ plt.show()
 # ## Exercise 2
 #
 # > Use the `state` view to find channels whose value in row 0 differs between columns that will
-# > carry and columns that will not. Are they the same channels in every row of the image?
+# > carry and columns that will not. Are they the same channels in every row of the image? (The
+# > shipped models have one row; a Neural GPU (2016), e.g. a short `train("badd", "tiny")`, has two.)
 #
 # **Answer.** A column $k$ *will carry* when a carry leaves it for $k + 1$, that is when bit
 # $k + 1$ of $(a + b) \oplus a \oplus b$ is 1. We trace random 20-bit sums with the shipped model,
@@ -177,11 +178,12 @@ for name in ("step 1", "middle step", "last step"):
 #
 # ## Exercise 3
 #
-# > Compare the mean update gate of layer 1 and layer 2 (`explore.timeline(tr, "u", layer)`). Does
-# > one layer keep the state while the other rewrites it?
+# > In a Neural GPU (2016), which has two CGRUs per step (the shipped models have one), compare
+# > the mean update gate of layer 1 and layer 2 (`explore.timeline(tr, "u", layer)`). Does one
+# > layer keep the state while the other rewrites it?
 #
-# **Answer.** The premise does not hold for the shipped models: both are improved Neural GPUs
-# (2017) with one CGRU per step (`l = 1`, printed at the top), so a trace has one layer only and
+# **Answer.** Not with the shipped models: both are improved Neural GPUs (2017) with one CGRU
+# per step (`l = 1`, printed at the top), so a trace of them has one layer only and
 # `timeline(tr, "u", 1)` has nothing to show:
 
 # %%
