@@ -612,6 +612,8 @@ else:
 # 5. The follow-up trained without a curriculum. Train the `fast` preset with `curriculum=False`
 #    (every length up to 20 digits in every step) for the same budget and compare the exact rate
 #    at 20 digits with the curriculum run.
+#
+# Answers: `answers/10_answers.ipynb`.
 
 # %% [markdown]
 # ## References
