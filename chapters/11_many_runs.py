@@ -362,3 +362,5 @@ print("fast mode" if fast_mode() else "default mode", "| trials:", json.dumps([r
 #    good as either?
 # 5. With access to a few machines, start a Ray cluster and run the `badd` grid above with
 #    `--address`. How long does it take compared with your laptop, and does the best run change?
+#
+# Answers: `answers/11_answers.ipynb`.

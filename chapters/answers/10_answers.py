@@ -181,18 +181,18 @@ print(f"time per step, paper with AdaMax / fast: {p1['s_per_step'] / f0['s_per_s
 # the gap in fitting per step the optimiser closes, and in the run stored here it closed most or all
 # of it. At 3 digits it closed none in the stored run: neither `paper` arm had reached 3 digits,
 # because the `paper` curriculum starts at 2 digits, moves by half a digit at a time and only
-# between its 200-step epochs (the epochs and lengths are printed), while the `fast` one starts at
-# 3 digits with 50-step epochs. That part of the gap belongs to the curriculum, not the optimiser.
-# And the time line shows the part no optimiser can touch: a step of the Neural GPU (2016) still
-# costs more than a step of the improved model (the ratio printed, at these short lengths; the
-# chapter measured it at 20 digits, where the arithmetic weighs more), so in the chapter's
-# equal-time comparison the paper recipe would still get fewer steps. So the optimiser closes the gap in progress per step
-# at the lengths being trained, in this short run; the cost per step (the model) and the pace of
-# the curriculum (the recipe) remain. Two cautions: `STEPS` steps are one or two of the paper
-# recipe's epochs, so its learning-rate rule has acted at most once; and AdaMax at 0.01 is the
-# improved recipe's setting for the improved model, which may be too high for the 2016 model over a
-# long run, which these steps cannot show. The chapter's two minutes per arm would be the next
-# measurement (four minutes for the two `paper` arms).
+# between its 200-step epochs (the epochs and lengths are printed), while the `fast` one starts at 3
+# digits with 50-step epochs. That part of the gap belongs to the curriculum, not the optimiser. And
+# the time line shows the part no optimiser can touch: a step of the Neural GPU (2016) still costs
+# more than a step of the improved model (the ratio printed, at these short lengths; the chapter
+# measured it at 20 digits, where the arithmetic weighs more), so in the chapter's equal-time
+# comparison the paper recipe would still get fewer steps. So the optimiser closes the gap in
+# progress per step at the lengths being trained, in this short run; the cost per step (the model)
+# and the pace of the curriculum (the recipe) remain. Two cautions: `STEPS` steps are one or two of
+# the paper recipe's epochs, so its learning-rate rule has acted at most once; and AdaMax at 0.01 is
+# the improved recipe's setting for the improved model, which may be too high for the 2016 model
+# over a long run, which these steps cannot show. The chapter's two minutes per arm would be the
+# next measurement (four minutes for the two `paper` arms).
 #
 # ## Exercise 3
 #
