@@ -166,15 +166,21 @@ for p in (lo, p_hat, hi):
           f"none at all with probability {probs[0]:.0%}")
 
 # %% [markdown]
-# So a 16-seed sweep could find anything from no success to several, and a new rate of 0 of 16
-# or 3 of 16 would both be "close" to 1 of 8 in the only sense the data allow: inside what the
-# interval predicts. The sweep itself, 16 trials, takes about twice the chapter's wall time (its
-# notebook recorded the minutes printed at the top for 8 trials on 2 workers), some nine minutes
-# on two cores, too long for this notebook. Here are two of the eight new seeds, 8 and 9, trained
-# above exactly as the sweep trains them:
+# So a 16-seed sweep could find anything from no success to several, and a new rate of 0 of 16 or 3
+# of 16 would both be "close" to 1 of 8 in the only sense the data allow: inside what the interval
+# predicts. The sweep itself, 16 trials, takes about twice the chapter's wall time, too long for
+# this notebook (the next cell prints two estimates: from the chapter's sweep, which ran two trials
+# at a time, and from the trials here, run one at a time; two workers are not twice as fast on a
+# machine whose cores are shared with other work). Here are two of the eight new seeds, 8 and 9,
+# trained above exactly as the sweep trains them:
 
 # %%
 k_new = sum(r["exact"] == 1.0 for r in new.values())
+PER_ROUND = STORED_MIN / math.ceil(STORED_N / 2)  # the chapter's sweep: minutes per round of 2 trials
+TRIAL_MIN = sum(r["seconds"] for r in new.values()) / len(new) / 60  # a trial here, alone
+print(f"a 16-seed sweep: about {8 * PER_ROUND:.0f} minutes on 2 workers at the chapter's "
+      f"{PER_ROUND:.2f} minutes per round, or {16 * TRIAL_MIN:.0f} on one core at this notebook's "
+      f"{TRIAL_MIN:.2f} minutes per trial")
 print(f"new seeds {sorted(new)}: {k_new} of {len(new)} exact on every fresh {DIGITS}-digit case; "
       f"{sum(r['exact_train'] == 1.0 for r in new.values())} of {len(new)} exact at 6 digits")
 
@@ -192,14 +198,15 @@ print(f"new seeds {sorted(new)}: {k_new} of {len(new)} exact on every fresh {DIG
 # > Add a grid: `grid=["dropout=0.0,0.05,0.15"]` with four seeds each. Do the grid points differ
 # > by more than the spread between seeds within one point?
 #
-# **Answer.** Twelve trials, about six minutes on one thread with two workers, or twelve on one;
-# the command is `python -m ngpu_lite sweep --task reverse --preset tiny --seeds 0-3 --grid
-# dropout=0.0,0.05,0.15 --steps 1500 --digits 60 --out runs/ans11-grid`. Before running it, what
-# can it show? The `tiny` preset's own dropout is 0.05, so the chapter's eight seeds are eight
-# trials of the middle grid point, and they show the spread within one point: nearly all-or-nothing
-# at 60 digits (the exact rates at the top), with per-symbol rates over a wide range.
+# **Answer.** Twelve trials (the time is printed below); the command is `python -m ngpu_lite sweep
+# --task reverse --preset tiny --seeds 0-3 --grid dropout=0.0,0.05,0.15 --steps 1500 --digits 60
+# --out runs/ans11-grid`. Before running it, what can it show? The `tiny` preset's own dropout is
+# 0.05, so the chapter's eight seeds are eight trials of the middle grid point, and they show the
+# spread within one point: nearly all-or-nothing at 60 digits (the exact rates at the top), with
+# per-symbol rates over a wide range.
 
 # %%
+print(f"12 trials: about {6 * PER_ROUND:.0f} minutes on 2 workers, {12 * TRIAL_MIN:.0f} on one core")
 print(f"tiny preset's dropout: {get_preset(PRESET).dropout}")
 sym = sorted(r["per_symbol"] for r in stored.values())
 print(f"chapter's seeds (dropout {get_preset(PRESET).dropout}): per symbol at {DIGITS} digits from "
@@ -293,18 +300,18 @@ print(f"independent average: per symbol at {DIGITS} digits {indep[2]:.1%}, again
       f"{new[8]['per_symbol']:.1%} and {new[9]['per_symbol']:.1%} for the two runs")
 
 # %% [markdown]
-# Checkpoints of one run a few hundred steps apart are nearly the same model: their units play
-# the same roles and their weights differ by a few hundred small updates, so their mean is a
-# working model too. In the run stored here each average scored between its checkpoints, better
-# than the worst and close to the last in per-symbol rate, while the average of the two
-# independent runs fell to about half its symbols right, chance for a binary answer, as the
-# chapter found for its top-$k$ averages. So averaging checkpoints of one run does not break the
-# model the way averaging runs does. It does lag behind, though: where a run is still improving
-# over its last four checkpoints (as these were, at 60 digits), their average mixes in the weights
-# of the earlier, worse models and scores below the last one. The paper averaged at the end of
-# training, where the checkpoints differ only by noise and the average smooths it; whether that
-# helps is a small effect that needs more than 64 cases (chapter 7's multiplication run measured
-# it and shipped the final weights, since the average scored lower there).
+# Checkpoints of one run a few hundred steps apart are nearly the same model: their units play the
+# same roles and their weights differ by a few hundred small updates, so their mean is a working
+# model too. In the run stored here each average scored between its checkpoints, better than its
+# worst and below its last, while the average of the two independent runs fell to about half its
+# symbols right, chance for a binary answer, as the chapter found for its top-$k$ averages. So
+# averaging checkpoints of one run does not break the model the way averaging runs does. It does lag
+# behind, though: where a run is still improving over its last four checkpoints (as these were, at
+# 60 digits), their average mixes in the weights of the earlier, worse models and scores below the
+# last one. The paper averaged at the end of training, where the checkpoints differ only by noise
+# and the average smooths it; whether that helps is a small effect that needs more than 64 cases
+# (chapter 7's multiplication run measured it and shipped the final weights, since the average
+# scored lower there).
 #
 # ## Exercise 4
 #
@@ -363,16 +370,17 @@ print("saved", savefig(fig, "ans11_interpolation.png").name)
 plt.show()
 
 # %% [markdown]
-# The midpoint of each line ($t = 0.5$) is the weight average. Between the two continuations, in
-# the run stored here, the line stays at the level of its ends: the two share the units' roles of
-# the model they started from, and their average is about as good as either (the printed rows: at
-# the training length as good as the better one, per symbol between the two). Between
-# the independent runs the middle of the line falls well below both ends: a barrier, the
-# permutation problem of the chapter (channel 3 of one run does the job of channel 11 of the
-# other, and their mean does neither). This is why the paper's averaging can work for runs of one
-# grid that share a start and fails for runs started from different seeds, and why `average_top`
-# checks before it keeps an average. How long the continuations may run before they drift apart
-# far enough to raise a barrier is a question a longer run could measure; 300 steps is short.
+# The midpoint of each line ($t = 0.5$) is the weight average. Between the two continuations, in the
+# run stored here, the line stays at the level of its ends: the two share the units' roles of the
+# model they started from, and their average is about as good as either (the printed rows: at the
+# training length as good as the better one, per symbol between the two). Between the independent
+# runs the middle of the line falls well below both ends: a barrier, the permutation problem of the
+# chapter (channel 3 of one run does the job of channel 11 of the other, and their mean does
+# neither). This is why weight averaging works between models that share a start (checkpoints of one
+# run, continuations of one model) and fails between runs started from different seeds, and why
+# `average_top` checks before it keeps an average. How long the continuations may run before they
+# drift apart far enough to raise a barrier is a question a longer run could measure; 300 steps is
+# short.
 #
 # ## Exercise 5
 #
@@ -386,8 +394,7 @@ plt.show()
 # top, 4 rounds. The `badd` grid is 2 × 2 × 4 = 16 trials, each capped at 20 minutes:
 
 # %%
-per_round = STORED_MIN / math.ceil(STORED_N / 2)
-print(f"chapter's sweep: {STORED_N} trials, 2 workers, {STORED_MIN} min: {per_round:.2f} min per round "
+print(f"chapter's sweep: {STORED_N} trials, 2 workers, {STORED_MIN} min: {PER_ROUND:.2f} min per round "
       "(trial and overheads)")
 for workers in (2, 4, 8, 16, 32):
     rounds = math.ceil(16 / workers)
@@ -423,15 +430,15 @@ shutil.rmtree(WORK, ignore_errors=True)  # the trials were for reading only
 print(f"notebook ran in {time.time() - T0:.0f} s")
 
 # %% [markdown]
-# On one machine and one version of the code a run is exactly repeatable (the first line). But
-# the rerun of the chapter's best trial, the same seed and recipe on this machine with today's
-# library, may not end where the chapter's did: the second line compares the two. Where they
-# differ, the code is the likely cause: after the chapter's sweep was run, the library's 2016 CGRU
-# step got a hand-written backward pass (see the git log), which computes the same gradient in
-# another order of floating-point operations, equal up to rounding; and a rounding difference
-# early in training is enough to send a run that was on the edge between learning the rule and a
-# shortcut to the other side. That is the answer to the
-# second question: on a cluster of other machines, or with another version of the library, the
-# best run of a grid can change even with the same seeds and step caps. What should not change,
-# if the sweep is large enough, is the recipe's success rate and the conclusions drawn from it:
-# report those, with their intervals (exercise 1), rather than which seed won.
+# On one machine and one version of the code a run is exactly repeatable (the first line). But the
+# rerun of the chapter's best trial, the same seed and recipe on this machine with today's library,
+# may not end where the chapter's did: the second line compares the two. Where they differ, the code
+# is the likely cause: after the chapter's sweep was run, the library's 2016 CGRU step got a
+# hand-written backward pass (see the git log), which computes the same gradient in another order of
+# floating-point operations, equal up to rounding; and a rounding difference early in training is
+# enough to send a run that was on the edge between learning the rule and a shortcut to the other
+# side. That is the answer to the second question: on a cluster of other machines, or with another
+# version of the library, the best run of a grid can change even with the same seeds and step caps.
+# What should not change, if the sweep is large enough, is the recipe's success rate and the
+# conclusions drawn from it: report those, with their intervals (exercise 1), rather than which seed
+# won.
