@@ -279,17 +279,17 @@ plt.show()
 
 # %% [markdown]
 # The lines separate two questions. *Is carrying at every position hard?* The family with random
-# bits above bit $k$ has exactly the carries of $a = b = 2^k - 1$ and no leading zeros, and the
-# chain family makes every carry travel $k$ positions. In the run stored here both were exact for
-# nearly every $k$ (the lines above name any $k$ that failed, and how), so carrying at every one
-# of $k$ positions is as easy for this model as `carry_chains` says, and as easy as one carry
-# across all of them. *Is $a = b = 2^k - 1$ itself easy?* Not at every $k$: in the stored run it
-# failed for the small $k$, which leave many leading zeros, and every one of those failures is a
-# wrong end (the model ran on, writing zeros where PAD belongs), none a wrong digit; the large
-# $k$, up to $k = W$ with no leading zeros at all, were exact. So the difficulty of this family is
-# the chapter's difficulty with sparse operands, where the answer ends, and not the carries: the
-# family is as easy as the carry measure says once its leading zeros are taken away. The carry
-# measure is blind to where the answer ends; a test of exact answers is not.
+# bits above bit $k$ has the carries of $a = b = 2^k - 1$ below bit $k$ and no leading zeros, and
+# the chain family makes every carry travel $k$ positions. In the run stored here both were exact
+# for nearly every $k$ (the lines above name any $k$ that failed, and how), so carrying at every one
+# of $k$ positions is as easy for this model as `carry_chains` says, and as easy as one carry across
+# all of them. *Is $a = b = 2^k - 1$ itself easy?* Not at every $k$: in the stored run it failed for
+# the small $k$, which leave many leading zeros, and every one of those failures is a wrong end (the
+# model ran on, writing zeros where PAD belongs), none a wrong digit; the large $k$, up to $k = W$
+# with no leading zeros at all, were exact. So the difficulty of this family is the chapter's
+# difficulty with sparse operands, where the answer ends, and not the carries: the family is as easy
+# as the carry measure says once its leading zeros are taken away. The carry measure is blind to
+# where the answer ends; a test of exact answers is not.
 #
 # ## Exercise 3
 #
