@@ -37,6 +37,7 @@ import random
 import time
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import torch
 
 from ngpu_lite import PAD, TASKS, decode, encode_text, length_for, make_batch
@@ -229,7 +230,7 @@ print(f"\ncurriculum reached {reached} bits; at least 90% exact up to "
 
 # %% [markdown]
 # How many of these test inputs can training have seen? At `d` bits there are $4^d$ operand
-# pairs. The shipped run drew batches of 64 for the number of steps printed above, a width from
+# pairs. The shipped run drew batches of 64 at every one of its training steps, a width from
 # 1 bit up to the curriculum's current length each step, and half the time that length itself;
 # its curriculum started at 4 bits, so every width up to 4 was drawn with probability at least
 # $1/2 \cdot 1/20$ at every step. That gives a floor on how many training inputs had 2 or 4 bits,
@@ -262,8 +263,12 @@ for d in bits:
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.8))
-ax.plot(bits, [r["exact"] for r in results], "o-", label="exact answers")
-ax.plot(bits, [r["per_symbol"] for r in results], "s--", label="right symbols")
+# right symbols first, as large hollow squares, so the exact answers (filled dots) stay visible
+# inside them where the two coincide
+ax.plot(bits, [r["per_symbol"] for r in results], "s--", ms=10, mfc="none", color="C1",
+        label="right symbols (hollow squares)")
+ax.plot(bits, [r["exact"] for r in results], "o-", ms=5, color="C0", label="exact answers (dots)")
+ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
 ax.axvspan(0, reached, color="grey", alpha=0.15, label=f"lengths reached in training (≤ {reached} bits)")
 ax.axvline(20, color="k", lw=0.8, ls=":", label="the paper's training limit, 20 bits")
 ax.set_xlabel("operand length (bits)")
@@ -275,12 +280,27 @@ print("saved", savefig(fig, "ch01_lstm_length.png").name)
 plt.show()
 
 # %% [markdown]
-# Read the last line printed above: how far the curriculum got, up to which length the LSTM is
-# (almost) always right, and from which length it never is. Note also the last column: the share
-# of right *symbols* stays far from zero even where no answer is exactly right, because about half
-# of every target is the PAD tail and a guessed bit is right half the time. Per-symbol accuracy
-# hides the failure; exact accuracy does not. The paper's LSTM + attention fits 20 bits and shows
-# the same shape beyond them: 100% exact at 20 bits, 73% at 25 and 0% at 100.
+# Up to the trained length the two curves lie on top of each other near 100% (the dots sit inside
+# the squares); beyond it they split. What the measurement shows, in one line:
+
+# %%
+longest = max(d for d in bits if d <= reached)
+after = [d for d in bits if d > reached]
+print(f"What we saw: the LSTM + attention, whose curriculum reached {reached} bits, is "
+      f"{results[bits.index(longest)]['exact']:.0%} exact at {longest} bits"
+      + (f" and {results[bits.index(after[0])]['exact']:.0%} exact at {after[0]} bits, "
+         f"{after[0] - longest} bits further, while {results[bits.index(after[0])]['per_symbol']:.0%} "
+         f"of its symbols there are still right" if after else "")
+      + ".")
+
+# %% [markdown]
+# **Why.** The model fits the lengths it was trained on and loses exactness as soon as it leaves
+# them: the attention has learned where the digits of *trained* lengths sit, not a rule that holds
+# at every length. The share of right *symbols* stays far from zero even where no answer is
+# exactly right, because about half of every target is the PAD tail and a guessed bit is right
+# half the time. Per-symbol accuracy hides the failure; exact accuracy does not. The paper's
+# LSTM + attention fits 20 bits and shows the same shape beyond them: 100% exact at 20 bits, 73% at
+# 25 and 0% at 100.
 #
 # Where does it go wrong? Take fresh additions a few bits longer than the curriculum reached and
 # find, in each wrong answer, the first wrong output position (position 0 is the lowest digit):
@@ -304,11 +324,25 @@ for i in range(3):
     print(f"want {want}\ngot  {got.rjust(len(want))}\n     {marks}")
 
 # %% [markdown]
-# Compare the first wrong position with the length the curriculum reached. If the LSTM had learned
-# "add digit `k` of each operand, with the carry", a longer input would only add new positions
-# at the top, and the low digits would still come out right. Instead, the lines above show where
-# the errors begin in this run: if they start well below the trained length, the longer input has
-# disturbed even the digits the model handled in training. Its attention finds "the `k`-th digit
+# In one line, against the length the curriculum reached:
+
+# %%
+if first:
+    median_first = sorted(first)[len(first) // 2]
+    print(f"What we saw: at {d} bits {len(first)} of {len(yb)} answers are wrong, and the first "
+          f"error sits at position {median_first} in the median wrong answer, "
+          + (f"{reached - median_first} positions below the {reached} bits the curriculum reached: "
+             "the longer input disturbs digits the model gets right in training"
+             if median_first < reached else
+             f"at or above the {reached} bits the curriculum reached: the low digits survive"))
+else:
+    print(f"What we saw: every {d}-bit answer is right.")
+
+# %% [markdown]
+# **Why.** If the LSTM had learned "add digit `k` of each operand, with the carry", a longer input
+# would only add new positions at the top, and the low digits would still come out right. Errors
+# that begin below the trained length mean the longer input has disturbed even the digits the model
+# handled in training. Its attention finds "the `k`-th digit
 # of each operand" through encoder states that also encode how far into the input they sit, and
 # a longer input moves them into ranges never seen in training. The Neural GPU
 # (chapter 3) takes a different route: it runs `n` steps of the *same* local, convolutional rule
@@ -324,8 +358,8 @@ for i in range(3):
 # - An LSTM step, written from scratch, matches `torch.nn.LSTM`; the library's baseline
 #   `LSTMBaseline` is an encoder–decoder with optional attention, trained by `train_baseline`.
 # - Measured here on fresh inputs, the LSTM + attention answers the additions its curriculum
-#   reached (the printed table above) and fails a few bits beyond them: it fits, it does not
-#   generalise.
+#   reached and fails a few bits beyond them, with its first errors below the trained length: it
+#   fits, it does not generalise.
 #
 # ## Exercises
 #
