@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-all lint bench gpu-check assignments checkpoints results families sync book figures clean-venv
+.PHONY: lab test test-all lint bench gpu-check assignments checkpoints results families sync book figures explorer-shot clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ sync: $(STAMP)
 # figures/ (a reader's run of a chapter writes figures/local/ instead). Slow: minutes per chapter.
 figures: $(SWEEP_STAMP)
 	cd chapters && for f in [0-9][0-9]_*.ipynb; do NGPU_FIGURES=repo OMP_NUM_THREADS=1 ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 $$f || exit 1; done
+
+# Chapter 8's stored picture of the explorer: the browser test runs the chapter in JupyterLab
+# (headless Chromium) and saves the explorer's widgets at the last step.
+explorer-shot: $(STAMP)
+	bash tests/browser_setup.sh
+	NGPU_EXPLORER_SHOT=$(CURDIR)/figures/ch08_explorer.png $(PY) -m pytest -q -m browser tests/test_browser.py
 
 # The chapters, with their stored outputs, as a static site: open _build/html/index.html.
 book: $(STAMP)

@@ -40,11 +40,12 @@ import random
 
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import display
+from IPython.display import Image, display
 
 import ngpu_lite
 from ngpu_lite import NeuralGPU, encode_text, evaluate, explore
 from ngpu_lite.book import fast_mode, pick, savefig, seed_everything
+from ngpu_lite.zoo import FIGURES_DIR
 
 torch.set_num_threads(1)
 seed_everything(0)
@@ -278,6 +279,13 @@ display(fig)
 # state channels, `u` or `r`). The answer line colours each digit read out at this step green if
 # it matches the true answer and red if not. A digit outside the base, or an operand longer than
 # 200 digits, shows a message instead of a traceback.
+#
+# Widgets live only while the notebook's kernel runs, so here first is a picture of the explorer
+# as the cell after it draws it (taken in JupyterLab by the book's browser test, `make
+# explorer-shot`): `1111 + 1` at its last step, the answer read out right.
+
+# %%
+display(Image(filename=str(FIGURES_DIR / "ch08_explorer.png"), width=760))
 
 # %%
 tasks = explore.shipped_tasks() or ["badd", "bmul"]

@@ -161,6 +161,9 @@ def test_chapter_8_runs_in_jupyterlab_and_the_step_slider_redraws(lab, tmp_path)
             assert explorer.locator(".ngpu-answer").inner_text() != answer_first
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=False)
             print("screenshot:", tmp_path / "explorer.png")
+            if os.environ.get("NGPU_EXPLORER_SHOT"):  # chapter 8's stored picture of the explorer
+                page.add_style_tag(content=".Toastify, .jp-toast-container {display: none !important}")
+                explorer.screenshot(path=os.environ["NGPU_EXPLORER_SHOT"])
             print(f"decoded after step 1: {decoded_first!r}; after step {last}: {decoded_last!r}")
 
             # a digit outside the base: a message in the widget, no traceback
