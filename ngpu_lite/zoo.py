@@ -87,13 +87,13 @@ RECIPES: dict[str, Recipe] = {
     # with the recipe's own dropout and learning rate made 200-bit products worse (the average of
     # steps 4,600-4,900: 88% of 256), so the run ends there and a second phase fine-tunes it with
     # more candidate dropout (what made addition hold at 2000 bits) at a lower learning rate
-    # (97.7% of 128 fresh 200-bit and of 256 fresh 20-bit products on a validation stream), and a
-    # third at half that rate: the errors are at 20 bits too, so fitting is what is left to gain.
-    # Every phase trains on DNGPU's buckets up to length 41: at most 20-bit operands
+    # (97.7% of 128 fresh 200-bit and of 256 fresh 20-bit products on the validation streams of
+    # benchmarks/bmul_validate.py). A third phase from there, 75 minutes at lr 0.0005 with the
+    # same dropout, made 200-bit products worse (90-91%, per bit 98%) and 20-bit ones no better
+    # (97.3-97.7%) over its last four checkpoints: not kept (benchmarks/README.md, run H)
     "bmul": Recipe("bmul", preset="dngpu", overrides=dict(precision="bf16"), seeds=(0,),
                    minutes=130.0, average_last=4,
-                   finetune=[dict(dropout=0.25, lr=0.001, minutes=30.0),
-                             dict(dropout=0.25, lr=0.0005, minutes=75.0)]),
+                   finetune=dict(dropout=0.25, lr=0.001), finetune_minutes=30.0),
     # the one-operand tasks keep the paper code's dropout schedule to the end: the final dropout
     # of 0.5 that addition needs kept duplicate from fitting 20 digits at all (symbol accuracy
     # 0.999 before it, 0.75-0.79 over 2000 steps under it); they were trained before it existed

@@ -111,3 +111,27 @@ def test_gpu_check_runs_every_chapter_and_answer_notebook():
     names = [p.name for p in gpu_check.notebooks()]
     assert "01_learning_algorithms.ipynb" in names and "01_answers.ipynb" in names
     assert len(names) == len(set(names)) >= 12
+
+
+def test_bmul_validation_streams_are_none_of_the_others():
+    """The validation seeds must differ from the table's (10,000 + bits), the zoo's (2024) and
+    the CLI's (0): catches a selection made on the cases it is then reported on. A tiny untrained
+    model is scored (it gets none right) to check the fields."""
+    import inspect
+
+    import torch
+
+    from benchmarks import bmul_validate
+    from ngpu_lite import NeuralGPU, save
+
+    src = inspect.getsource(bmul_validate.score)
+    assert "seed=777" in src and "seed=778" in src
+    assert not {777, 778} & {0, 2024, 10_020, 10_025, 10_200, 12_000}
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        torch.manual_seed(0)
+        save(Path(d) / "m.pt", NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True), "bmul")
+        res = bmul_validate.score(str(Path(d) / "m.pt"), long=2, short=2)
+    assert res["samples_200"] == 2 and res["exact_20"] <= 1.0 and 0 <= res["per_bit_200"] <= 1
