@@ -472,8 +472,8 @@ for d, (exact, n) in sorted(rows.items()):
 #   right on almost no 20-bit product (the record above).
 # * The improved Neural GPU (2017) trained with DNGPU's set-up, copied point by point as the
 #   `dngpu` preset, did learn it: the training log shows the jump. The shipped model comes from
-#   that run and two fine-tune phases after it, with more candidate dropout at lower learning
-#   rates (the manifest line above gives its steps and says whether it is the last weights or the
+#   that run and a fine-tune phase after it, with more candidate dropout at a lower learning rate
+#   (the manifest line above gives its steps and says whether it is the last weights or the
 #   average of the last checkpoints, the paper's own remedy). The verdicts above say at which
 #   lengths it reaches the paper's 100% and at which it does not.
 # * The shipped model is the result of one CPU run (the manifest's steps and minutes are printed
