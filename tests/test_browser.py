@@ -41,14 +41,26 @@ def run_all_cells(page) -> None:
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
 
+def cells_started(page) -> bool:
+    """True once any cell shows `[*]` or an execution count in its prompt."""
+    prompts = page.locator(".jp-InputArea-prompt").all_inner_texts()
+    return any(p.strip() not in ("", "[ ]:") for p in prompts)
+
+
 def wait_until(page, done, seconds: float, what: str, rerun: bool = False) -> None:
     """Poll `done()` for `seconds`, accepting dialogs; with `rerun`, run all cells again after a
-    dialog (a dialog asking for the kernel swallows the run it interrupted)."""
+    dialog (a dialog asking for the kernel swallows the run it interrupted), or when 20 s after
+    a run no cell has started (on a loaded machine a click can land before the kernel is ready)."""
     deadline = time.monotonic() + seconds
+    last_run = time.monotonic()
     while not done():
         if accept_dialog(page) and rerun:
             page.wait_for_timeout(2000)
             run_all_cells(page)
+            last_run = time.monotonic()
+        elif rerun and time.monotonic() - last_run > 20 and not cells_started(page):
+            run_all_cells(page)
+            last_run = time.monotonic()
         if time.monotonic() > deadline:
             raise AssertionError(what)
         page.wait_for_timeout(1000)
