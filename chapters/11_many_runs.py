@@ -163,14 +163,14 @@ print(f"exact at {DIGITS} digits over the seeds: mean {rows['mean']:.1%}, standa
 
 # %% [markdown]
 # **Why.** Nothing in the recipe differs between these runs; only the seed does. Runs that fit the
-# training lengths split at ten times that length: few exact on every case, the others on none or
-# almost none, though many of their symbols are still right. A model that fits short inputs can do
-# so with the rule (move symbol `k` to position `n - 1 - k`, which works at any length) or with
-# something that only works up to the lengths it saw, and which of the two a run finds is decided
-# early, by its initial weights and its first batches. The spread over seeds is the noise floor
-# against which any change of recipe has to be measured: with eight seeds, a recipe that
-# generalised in 1 of 8 runs and one that did in 3 of 8 cannot be told apart (chapter 4's
-# ablation met the same limit).
+# training lengths can still fail at ten times that length: few of them, or none, are exact on every
+# case there, the others on none or almost none, though many of their symbols are still right. A
+# model that fits short inputs can do so with the rule (move symbol `k` to position `n - 1 - k`,
+# which works at any length) or with something that only works up to the lengths it saw, and which
+# of the two a run finds is decided early, by its initial weights and its first batches. The spread
+# over seeds is the noise floor against which any change of recipe has to be measured: with eight
+# seeds, a recipe that generalised in 1 of 8 runs and one that did in 3 of 8 cannot be told apart
+# (chapter 4's ablation met the same limit).
 #
 # ## The best run, by a stated criterion
 #
@@ -336,8 +336,8 @@ print("fast mode" if fast_mode() else "default mode", "| trials:", json.dumps([r
 # ## Summary
 #
 # * One training run is one draw from a recipe: runs of one recipe that differ only in their seed
-#   nearly all fitted the training lengths, and split at ten times that length (in our default
-#   run, one of eight was exact there).
+#   nearly all fitted the training lengths, and at ten times that length few or none were exact
+#   (the counts of our default run are in "What we saw" above).
 # * A sweep runs every (grid point, seed) as an ordinary, resumable `train` run in its own folder,
 #   one thread each, on Ray: locally one per core, on a cluster with `--address`.
 # * The best run must be chosen by a criterion stated in advance and re-measured on new cases; if
