@@ -135,3 +135,27 @@ def test_bmul_validation_streams_are_none_of_the_others():
         save(Path(d) / "m.pt", NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True), "bmul")
         res = bmul_validate.score(str(Path(d) / "m.pt"), long=2, short=2)
     assert res["samples_200"] == 2 and res["exact_20"] <= 1.0 and 0 <= res["per_bit_200"] <= 1
+
+
+def test_backward_ab_switches_to_autograd_and_back():
+    """Inside `autograd_path` the model's training step is autograd through `cgru` (the same
+    logits), and the hand-written path is back afterwards: catches an A/B whose arms are the
+    same path, or a switch that leaks into later runs."""
+    import random
+
+    import torch
+
+    from benchmarks import backward_ab
+    from ngpu_lite import NeuralGPU, make_batch
+
+    cls = backward_ab.CGRU._CGRUStep
+    before = cls.__dict__.get("apply")
+    torch.manual_seed(0)
+    model = NeuralGPU(w=2, m=8).train()
+    x, _, lengths = make_batch("reverse", [3, 5], random.Random(0))
+    with backward_ab.autograd_path():
+        assert cls.__dict__.get("apply") is not before
+        inside = model(x, lengths)
+    assert cls.__dict__.get("apply") is before
+    torch.testing.assert_close(inside, model(x, lengths), atol=1e-5, rtol=1e-5)
+    assert backward_ab._seeds("0-2,5") == [0, 1, 2, 5]
