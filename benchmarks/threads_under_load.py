@@ -6,7 +6,10 @@ process (OpenMP reads its settings when torch loads), under each policy:
 * `default`: torch's own choice (one thread per core), OpenMP's default active wait;
 * `passive`: the same threads, `OMP_WAIT_POLICY=PASSIVE` (a waiting thread sleeps at once);
 * `one`: a single thread;
-* `library`: whatever `import ngpu_lite` chooses now (see `ngpu_lite/threads.py`).
+* `library`: whatever `import ngpu_lite` chooses when torch was imported first, as the chapters
+  do (the thread count only; see `ngpu_lite/threads.py`);
+* `library-first`: the same with `ngpu_lite` imported first, as the CLI does (the thread count and
+  the short spin before a waiting thread sleeps).
 
 Each runs alone, beside a one-thread PyTorch job and beside a two-thread one (the load: the same
 model evaluating 200-bit sums in a loop, with torch's defaults, as a reader's second notebook
@@ -30,12 +33,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-POLICIES = ("default", "passive", "one", "library")
+POLICIES = ("default", "passive", "one", "library", "library-first")
 LOADS = (0, 1, 2)
 
 MEASURED = """
 import time, random, sys
 t0 = time.time()
+{first}
 import torch
 from ngpu_lite import pretrained, make_batch
 model = pretrained("badd", device="cpu")
@@ -62,9 +66,10 @@ with torch.no_grad():
 def _env(policy: str, threads: int | None = None) -> dict:
     """The environment of a fresh process under `policy` (no thread settings inherited)."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "NGPU_THREADS")}
+           if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "NGPU_THREADS",
+                        "GOMP_SPINCOUNT")}
     env["PYTHONPATH"] = str(ROOT)
-    if policy != "library":
+    if not policy.startswith("library"):
         env["NGPU_THREADS"] = "keep"  # the library leaves torch's own choice alone
     if policy == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -88,8 +93,9 @@ def start_load(threads: int) -> subprocess.Popen | None:
 
 def measure(policy: str, bits: int, cap: float) -> dict:
     """Wall time of one `bits`-bit addition in a fresh process under `policy` (None past `cap`)."""
+    code = MEASURED.format(bits=bits, first="import ngpu_lite" if policy == "library-first" else "")
     try:
-        out = subprocess.run([sys.executable, "-c", MEASURED.format(bits=bits)],
+        out = subprocess.run([sys.executable, "-c", code],
                              env=_env(policy), capture_output=True, text=True, timeout=cap,
                              check=True).stdout.split()
         return {"seconds": round(float(out[0]), 3), "threads": int(out[1])}

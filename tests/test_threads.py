@@ -15,36 +15,41 @@ from ngpu_lite import threads
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = ("import os, ngpu_lite, torch; "
-         "print(os.environ.get('OMP_WAIT_POLICY'), torch.get_num_threads(), ngpu_lite.THREADS)")
+         "print(os.environ.get('OMP_WAIT_POLICY'), torch.get_num_threads(), ngpu_lite.THREADS, "
+         "os.environ.get('GOMP_SPINCOUNT'))")
 
 
 def _fresh(**env) -> list[str]:
     base = {k: v for k, v in os.environ.items()
-            if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "NGPU_THREADS")}
+            if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "NGPU_THREADS",
+                         "GOMP_SPINCOUNT")}
     out = subprocess.run([sys.executable, "-c", PROBE], env=base | env | {"PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return out.stdout.split()
 
 
-def test_import_asks_openmp_for_a_passive_wait():
-    """Catches the active spin-wait that made one addition take 1,030 s beside a busy job."""
-    assert _fresh()[0] == "PASSIVE"
+def test_import_asks_openmp_for_a_short_spin():
+    """Catches the long spin-wait that made one addition take 1,030 s beside a busy job, and the
+    fully passive wait that made it 2.5x slower alone (run J)."""
+    policy, _, _, spin = _fresh()
+    assert (policy, spin) == ("None", threads.SPINCOUNT)
 
 
 def test_a_users_wait_policy_and_thread_count_are_kept():
     """Catches the library overriding what the user chose in the environment."""
-    policy, n, chosen = _fresh(OMP_WAIT_POLICY="ACTIVE", OMP_NUM_THREADS="1")
-    assert (policy, n, chosen) == ("ACTIVE", "1", "None")
+    policy, n, chosen, spin = _fresh(OMP_WAIT_POLICY="ACTIVE", OMP_NUM_THREADS="1")
+    assert (policy, n, chosen, spin) == ("ACTIVE", "1", "None", "None")
+    assert _fresh(GOMP_SPINCOUNT="7")[3] == "7"
 
 
 def test_keep_leaves_openmp_and_torch_alone():
     """Catches `NGPU_THREADS=keep` still changing the wait policy or the threads."""
-    policy, _, chosen = _fresh(NGPU_THREADS="keep")
-    assert (policy, chosen) == ("None", "None")
+    policy, _, chosen, spin = _fresh(NGPU_THREADS="keep")
+    assert (policy, chosen, spin) == ("None", "None", "None")
 
 
 def test_a_number_asks_for_that_many_threads():
-    assert _fresh(NGPU_THREADS="3")[1:] == ["3", "3"]
+    assert _fresh(NGPU_THREADS="3")[1:3] == ["3", "3"]
 
 
 @pytest.mark.parametrize("bad", ["zero", "0", "-2", "1.5"])
