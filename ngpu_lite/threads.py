@@ -6,8 +6,8 @@ spins for its partner; when another job has taken that partner's core, every ste
 scheduler: one 2000-bit addition took 6.5 s alone and 1,030 s beside another two-thread PyTorch
 job on a 2-core machine. So, on import (`benchmarks/threads_under_load.py` measures the choice):
 
-* OpenMP spins only briefly before a waiting thread sleeps (`GOMP_SPINCOUNT=20000`, about 20
-  microseconds, against GNU OpenMP's 300,000), if torch was not loaded before us and the user
+* OpenMP spins only briefly before a waiting thread sleeps (`GOMP_SPINCOUNT=20000` spins,
+  against GNU OpenMP's default of 300,000), if torch was not loaded before us and the user
   chose neither a wait policy nor a spin count. A fully passive wait (`OMP_WAIT_POLICY=PASSIVE`)
   was measured too: 2.5x slower alone (0.85-0.92 s against 0.34 s for a 400-bit addition), since
   a sleeping thread wakes late at every step;
