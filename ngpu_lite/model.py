@@ -201,6 +201,9 @@ class NeuralGPU(nn.Module):
         c = self.config
         if x.dim() != 2 or x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(f"x must be a non-empty batch of symbols [B, n], not shape {tuple(x.shape)}")
+        if x.dtype not in (torch.long, torch.int, torch.short, torch.uint8) or bool(
+                ((x < 0) | (x >= c.n_symbols)).any()):  # -1 would index from the end
+            raise ValueError(f"x must hold whole-number symbols from 0 to {c.n_symbols - 1}")
         B, n = x.shape
         device = x.device
         if lengths is None:

@@ -153,8 +153,28 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
                           ("loss_norm", ("mean", "bucket"))):
         if getattr(p, name) not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, not {getattr(p, name)!r}")
+    if p.optimizer not in ("adam", "adamax", "clipped_adamax"):  # not silently Adam
+        raise ValueError(f"optimizer must be one of ('adam', 'adamax', 'clipped_adamax'), "
+                         f"not {p.optimizer!r}")
+    if p.precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be one of ('fp32', 'bf16'), not {p.precision!r}")
+    for name in ("batch", "epoch_steps", "buckets", "min_digits", "start_digits", "max_digits"):
+        if not _is_count(getattr(p, name), 1):
+            raise ValueError(f"{name} must be a whole number of at least 1, not {getattr(p, name)!r}")
+    if not (isinstance(p.lr, int | float) and math.isfinite(p.lr) and p.lr > 0):
+        raise ValueError(f"lr must be a finite number above 0, not {p.lr!r}")
+    for name in ("dropout", "dropout_final"):
+        if not (isinstance(getattr(p, name), int | float) and 0.0 <= getattr(p, name) < 1.0):
+            raise ValueError(f"{name} is a probability from 0 to below 1, not {getattr(p, name)!r}")
     if not 0.0 <= p.structured <= 1.0:
         raise ValueError(f"structured is a share of the examples, from 0 to 1, not {p.structured!r}")
+    if not isinstance(p.model, dict):
+        raise ValueError(f"model must be a dict of NeuralGPU arguments, not {p.model!r}")
+    try:
+        with torch.device("meta"):  # the model's own checks, before any folder or memory
+            NeuralGPU(**p.model)
+    except TypeError as e:  # an unknown keyword
+        raise ValueError(f"model holds something that is not a NeuralGPU option ({e})") from None
     longest = max((d for group in bin_digits(p.bins) for d in group), default=0)
     if longest > p.max_digits:  # the manifest's max_digits must be what training saw
         raise ValueError(f"bins up to length {max(p.bins)} train on {longest}-digit operands, past "
@@ -464,6 +484,16 @@ def _tidy(out: Path, task: str, preset: str, seed: int) -> None:
         checkpoints.repair(out / "checkpoint.pt")
     else:
         checkpoints.pending_manifest(out / "checkpoint.pt").unlink(missing_ok=True)
+    folder = out / SNAPSHOTS  # a snapshot write killed halfway leaves the same kinds of file
+    for p in folder.iterdir() if folder.is_dir() else []:
+        if p.name.startswith(".step-") and p.name.endswith(".tmp"):
+            p.unlink(missing_ok=True)
+        elif p.name.startswith(".step-") and p.name.endswith(".json.pending"):
+            weights = folder / (p.name[1:-len(".json.pending")] + ".pt")
+            if weights.exists():
+                checkpoints.repair(weights)
+            else:
+                p.unlink(missing_ok=True)
     if not (out / IDENTITY).exists():
         text = json.dumps({"task": task, "preset": preset, "seed": seed}) + "\n"
         checkpoints._atomic_write(out / IDENTITY, lambda tmp: Path(tmp).write_text(text))
@@ -586,6 +616,12 @@ def train(
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
         raise ValueError(f"keep must be a whole number of at least 0, not {keep!r}")
     check_options(steps, minutes, until, checkpoint_every, check_every, seed)
+    if device is not None:
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"device must name a torch device ('cpu', 'cuda', 'cuda:0' …), "
+                             f"not {device!r}") from None
     if out is None:
         return _train(task, preset, out=None, seed=seed, steps=steps, minutes=minutes, until=until,
                       checkpoint_every=checkpoint_every, check_every=check_every,

@@ -463,3 +463,130 @@ def test_kill_9_anywhere_in_a_run_then_the_folder_resumes(tmp_path, wait):
     steps = load_raw(out)["info"]["steps"]  # 150, or earlier once copy generalises (its until)
     assert _log_steps(out) == list(range(25, steps + 1, 25)) and steps > 100
     assert not [q.name for q in out.iterdir() if q.name.endswith((".tmp", ".pending"))]
+
+
+def test_a_real_full_disk_while_checkpointing_keeps_the_last_checkpoint(capsys, tmp_path):
+    """The same on a real, small filesystem (a tmpfs with room for one checkpoint and a half),
+    where the test may mount one (root on Linux); skipped elsewhere."""
+    argv = ["train", "--task", "copy", "--preset", "tiny", "--steps"]
+    assert main(argv + ["100", "--out", str(tmp_path / "first")]) == 0
+    capsys.readouterr()
+    size = sum(p.stat().st_size for p in (tmp_path / "first").iterdir())
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size * 3 // 2 // 4096 * 4096}",
+                            "tmpfs", str(disk)], capture_output=True)
+    if mount.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        out = disk / "run"
+        shutil.copytree(tmp_path / "first", out)
+        before = {k: v for k, v in _files(out).items() if k.startswith("checkpoint")}
+        err = _error(capsys, argv + ["300", "--out", str(out)], after_progress=True)
+        assert "No space left" in err and "checkpoint of step 100 is kept" in err
+        assert {k: v for k, v in _files(out).items() if k.startswith("checkpoint")} == before
+        assert load_raw(out)["info"]["steps"] == 100
+        assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+# --- 8: smaller things ---------------------------------------------------------------------------
+
+def test_every_file_is_fsynced_before_its_rename_and_the_folder_after(tmp_path, monkeypatch):
+    """A rename is atomic, but without an fsync a crash can leave the new name on an empty file:
+    catches a write path (weights, manifest, pending manifest) renamed before its data reached
+    the disk, or a rename whose folder is never synced."""
+    events: list[tuple] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.fstat(fd).st_ino))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.stat(src).st_ino, os.stat(Path(dst).parent).st_ino))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(checkpoints.os, "fsync", fsync)
+    monkeypatch.setattr(checkpoints.os, "replace", replace)
+    save(tmp_path / "m.pt", NeuralGPU(w=2, m=8), "badd", meta={"steps": 1})
+    renames = [i for i, e in enumerate(events) if e[0] == "replace"]
+    assert len(renames) == 3  # pending manifest, weights, final manifest
+    for n, i in enumerate(renames):
+        _, src, folder = events[i]
+        assert ("fsync", src) in events[:i], f"rename {n} before its file was synced"
+        until = renames[n + 1] if n + 1 < len(renames) else len(events)
+        assert ("fsync", folder) in events[i + 1:until], f"rename {n}: folder not synced"
+    load(tmp_path / "m.pt")
+
+
+def test_orphans_of_a_killed_snapshot_write_are_cleaned(tmp_path):
+    """The bug: a kill while writing a snapshot left `.step-N.pt.*.tmp` and a pending manifest
+    in `snapshots/` for ever (only the run folder itself was tidied)."""
+    out = tmp_path / "run"
+    train("copy", "tiny", out=out, seed=0, steps=20, progress=False, keep=2, checkpoint_every=10)
+    snaps = out / "snapshots"
+    (snaps / ".step-30.pt.k1ll.tmp").write_bytes(b"half a snapshot")
+    (snaps / ".step-30.json.pending").write_text("{}")
+    (snaps / ".step-20.json.pending").write_text("{}")  # not the manifest of step-20.pt
+    train("copy", "tiny", out=out, seed=0, steps=40, progress=False, keep=2, checkpoint_every=10)
+    assert sorted(p.name for p in snaps.iterdir()) == [
+        "step-30.json", "step-30.pt", "step-40.json", "step-40.pt"]
+    for p in snaps.glob("*.pt"):
+        load(p)
+
+
+def test_the_help_hint_names_the_command_once(capsys):
+    """The bug: the hint read 'see ngpu_lite ngpu_lite --help' (argparse's prog from -m)."""
+    for argv, hint in ((["frobnicate"], "'python -m ngpu_lite --help'"),
+                       (["train", "--task", "copy", "--steps", "x"],
+                        "'python -m ngpu_lite train --help'")):
+        err = _error(capsys, argv)
+        assert hint in err and "ngpu_lite ngpu_lite" not in err, err
+
+
+def test_a_fast_mode_figures_folder_is_gone_when_the_process_ends(tmp_path):
+    """The bug: every fast-mode chapter run left an ngpu-figures-* folder in the temporary
+    directory. A process that saves a figure there leaves nothing behind."""
+    env = {k: v for k, v in ENV.items() if k != "NGPU_FIGURES"} | {"TMPDIR": str(tmp_path)}
+    code = ("from ngpu_lite import book; p = book.figures_dir(); (p / 'a.png').write_bytes(b'x'); "
+            "print(p)")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    made = Path(r.stdout.strip())
+    assert made.parent == tmp_path and made.name.startswith("ngpu-figures-")
+    assert not made.exists() and list(tmp_path.iterdir()) == []
+
+
+# --- 9: the Python API names the argument and its allowed values ---------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"optimizer": "sgd"}, "optimizer must be one of"),  # the bug: silently Adam
+    ({"batch": 0}, "batch must be a whole number"),  # the bug: 'max() arg is an empty sequence'
+    ({"epoch_steps": 0}, "epoch_steps must be"),  # the bug: ZeroDivisionError
+    ({"lr": float("nan")}, "lr must be a finite number"),
+    ({"dropout": 2.0}, "dropout is a probability"),
+    ({"precision": "fp8"}, "precision must be one of"),
+    ({"model": {"m": 0}}, "m must be a whole number"),
+    ({"model": {"colour": 1}}, "not a NeuralGPU option"),
+    ({"device": "gpu0"}, "device must name a torch device"),
+])
+def test_train_refuses_a_nonsense_recipe_before_making_a_folder(tmp_path, kwargs, message):
+    """Each ends in a ValueError naming the option, before a run folder is made (the bugs: an
+    unknown optimiser trained with Adam; a zero batch or epoch ended in unrelated errors after
+    the folder was made and locked)."""
+    with pytest.raises(ValueError, match=message):
+        train("copy", "tiny", out=tmp_path / "run", steps=2, progress=False, **kwargs)
+    assert not (tmp_path / "run").exists()
+
+
+def test_symbols_outside_the_alphabet_are_refused():
+    """The bug: symbol -1 indexed the embedding from its end and gave an answer; 99 and a float
+    tensor ended in IndexErrors."""
+    model = NeuralGPU(w=1, m=4, l=1)
+    for x in (torch.full((2, 5), -1), torch.full((2, 5), 99), torch.ones(2, 5)):
+        with pytest.raises(ValueError, match="symbols from 0 to"):
+            model.predict(x)
+    assert model.predict(torch.ones(2, 5, dtype=torch.long)).shape == (2, 5)
