@@ -241,6 +241,27 @@ print(f"mean u over steps: first operand {u_col[:sep].mean():.3f}, separator {u_
       f"second operand {u_col[sep + 1:].mean():.3f}")
 
 # %% [markdown]
+# The three means are close: the gate does not single out a region of the tape. Its decisions are
+# per channel and per cell, so we look at every gate value of the long carry, and at each channel's
+# mean over all steps and cells:
+
+# %%
+u_all = long_carry.u[:, -1].float()  # [steps, m, w, n], the last layer
+keep, wipe = (u_all > 0.99).float().mean().item(), (u_all < 0.01).float().mean().item()
+per_channel = u_all.mean(dim=(0, 2, 3))
+print(f"{LONG} ones + 1: of all {u_all.numel():,} gate values, {keep:.0%} keep the old state (u > 0.99), "
+      f"{wipe:.0%} replace it (u < 0.01), {1 - keep - wipe:.0%} mix")
+print(f"What we saw: {(per_channel > 0.99).sum().item()} of {len(per_channel)} channels keep their value "
+      f"at almost every step and cell; the lowest channel mean is {per_channel.min():.2f}.")
+
+# %% [markdown]
+# Why: the mean update gate hides that most gate values sit at a bound. A gate that is exactly 1
+# copies the state unchanged (the diagonal shift aside), which is how the model carries a digit
+# across many steps without noise piling up; the rewriting happens in the few values below it, in
+# some channels more than others. So the gate works channel by channel, not region by region: most
+# channels hold their values, and the state changes through the few gate values that open.
+
+# %% [markdown]
 # ## Multiplication
 #
 # Binary multiplication needs much more than a carry: every digit of the product depends on all
