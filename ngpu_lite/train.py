@@ -90,6 +90,9 @@ class Preset:
     # beyond the paper: this share of training examples drawn from the task's structured families
     # (leading zeros, long carries, runs, ...; `families.training_operands`), the rest random
     structured: float = 0.0
+    # beyond the paper, bucket training only: this share of each bucket's examples replays
+    # training examples the model got wrong in earlier steps (hard-example replay), oldest first
+    replay: float = 0.0
 
 
 PRESETS: dict[str, Preset] = {
@@ -168,6 +171,10 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
             raise ValueError(f"{name} is a probability from 0 to below 1, not {getattr(p, name)!r}")
     if not 0.0 <= p.structured <= 1.0:
         raise ValueError(f"structured is a share of the examples, from 0 to 1, not {p.structured!r}")
+    if not (isinstance(p.replay, int | float) and 0.0 <= p.replay < 1.0):
+        raise ValueError(f"replay is a share of the examples, from 0 to below 1, not {p.replay!r}")
+    if p.replay and not p.bins:
+        raise ValueError("replay works with bucket training only (a preset with bins, as dngpu)")
     if not isinstance(p.model, dict):
         raise ValueError(f"model must be a dict of NeuralGPU arguments, not {p.model!r}")
     try:
@@ -346,14 +353,23 @@ def sample_bins(p: Preset, rng: random.Random) -> list[list[int]]:
 
 
 def bucket_step(model: NeuralGPU, t, p: Preset, rng: random.Random, dropout: float,
-                dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, list]:
+                dev: torch.device, pool: dict[int, list] | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, list]:
     """DNGPU's training forward: every bucket runs its full length of steps, cells where input
     and target are both PAD held at zero. Returns (cross-entropy averaged per bucket, saturation
-    cost summed and divided by `L²·B` per bucket and averaged, per-bucket `(pred, y, lengths)`)."""
+    cost summed and divided by `L²·B` per bucket and averaged, per-bucket `(pred, y, lengths)`).
+    With `p.replay` and a `pool` (bucket width to `[x, y, length]` lists), the first rows of each
+    bucket replay pooled examples, and the examples this step gets wrong join the pool."""
     ce, sat, scored = 0.0, 0.0, []
     for b, sizes in zip(p.bins, sample_bins(p, rng), strict=True):
         x, y, lengths = make_batch(t, sizes, rng, target=model.config.target, width=b,
                                    structured=p.structured)
+        if p.replay and pool is not None:
+            queue = pool.setdefault(b, [])
+            k = min(len(queue), round(p.replay * len(sizes)))
+            for i, (xi, yi, n) in enumerate(queue[:k]):
+                x[i], y[i], lengths[i] = torch.tensor(xi), torch.tensor(yi), n
+            del queue[:k]
         x, y = x.to(dev), y.to(dev)
         mask = (x != 0) | (y != 0)
         full = torch.full_like(lengths, b).to(dev)
@@ -362,7 +378,15 @@ def bucket_step(model: NeuralGPU, t, p: Preset, rng: random.Random, dropout: flo
         ce = ce + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         sat = sat + model.saturation_sum / (b * b * len(sizes))
         scored.append((logits.detach().argmax(-1), y, lengths.to(dev)))
+        if p.replay and pool is not None:
+            wrong = (~score(*scored[-1])[0]).nonzero()[:, 0].tolist()
+            queue = pool[b]
+            queue.extend([x[i].tolist(), y[i].tolist(), int(lengths[i])] for i in wrong)
+            del queue[:max(0, len(queue) - REPLAY_POOL * len(sizes))]  # the newest stay
     return ce / len(p.bins), sat / len(p.bins), scored
+
+
+REPLAY_POOL = 4  # the replay pool keeps at most this many buckets' worth of examples per bucket
 
 
 @dataclass
@@ -724,6 +748,9 @@ def _train(
     if resume is not None and not note:
         _set_rng_state(resume["train_state"]["rng"], rng, gen, dev)
     saved = [state["step"] if resume is not None else None]
+    pool: dict[int, list] = {}  # hard-example replay (p.replay): bucket width -> examples
+    if resume is not None and isinstance(resume["train_state"].get("replay"), dict):
+        pool = {int(b): list(q) for b, q in resume["train_state"]["replay"].items()}
 
     def save() -> None:
         if out is None:
@@ -732,6 +759,8 @@ def _train(
         ts["optimizer"] = optimizer.state_dict()
         ts["rng"] = _rng_state(rng, gen, dev)
         ts["epoch"] = dict(epoch)  # a checkpoint inside an epoch resumes that epoch's counts
+        if p.replay:
+            ts["replay"] = {str(b): q for b, q in pool.items()}
         try:
             checkpoints.save(out / "checkpoint.pt", model, t.name,
                              meta={"preset": p.name, "seed": seed, "steps": state["step"],
@@ -772,7 +801,7 @@ def _train(
             rate = dropout_rate(p, p.max_digits if p.bins else 0, state["digits"],
                                 state["final_dropout"])
             if p.bins:  # DNGPU: every length bucket in every step
-                ce, sat, scored = bucket_step(model, t, p, rng, rate, dev)
+                ce, sat, scored = bucket_step(model, t, p, rng, rate, dev, pool)
                 digits = [int(n) for _, _, lengths in scored for n in lengths]
             else:
                 if by_length:  # one drawn length per batch, counted if not past the curriculum's

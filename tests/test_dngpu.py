@@ -172,3 +172,62 @@ def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
     assert rec["saturation_weight"] == state["saturation_weight"] == pytest.approx(0.01 * 2 / 250)
     rec = _end_epoch(model, small, state, epoch | {"sat": 0.5}, PullSchedule(0.0, 1.2, 0.1), [])
     assert rec["saturation_weight"] == 1e-3  # 0.01 · 2 / 0.25 = 0.08, capped at `saturation`
+
+
+# --- beyond DNGPU: hard-example replay -------------------------------------------------------------
+
+def _small(**overrides):
+    return get_preset("dngpu", model=dict(get_preset("dngpu").model, m=12), bins=(8, 12), batch=8,
+                      epoch_steps=5, **overrides)
+
+
+def test_replay_puts_the_examples_a_step_got_wrong_back_into_the_next_steps_batches():
+    """An untrained model gets most products wrong; with replay 0.25 those wrong examples (input
+    and target rows, length) are pooled, and the next step's first rows of each bucket are them,
+    oldest first; the rest of the batch is the usual fresh stream."""
+    from ngpu_lite.train import bucket_step
+
+    p = _small(replay=0.25)
+    torch.manual_seed(0)
+    model = NeuralGPU(**p.model)
+    pool: dict[int, list] = {}
+    rng = random.Random(5)
+    _, _, scored = bucket_step(model, "bmul", p, rng, 0.0, torch.device("cpu"), pool)
+    wrong = [int((~((pr == y) | (torch.arange(y.shape[1]) >= n[:, None])).all(1)).sum())
+             for pr, y, n in scored]
+    assert [len(pool[b]) for b in p.bins] == wrong and min(wrong) >= 2
+    first = {b: [list(e) for e in pool[b][:2]] for b in p.bins}
+    seen = {}
+
+    def spy(m, x, lengths, **kw):
+        seen[x.shape[1]] = x.clone()
+        return real(m, x, lengths, **kw)
+
+    real = NeuralGPU.forward
+    NeuralGPU.forward = spy
+    try:
+        bucket_step(model, "bmul", p, rng, 0.0, torch.device("cpu"), pool)
+    finally:
+        NeuralGPU.forward = real
+    for b in p.bins:  # round(0.25 · 8) = 2 replayed rows at the top of each bucket
+        assert [seen[b][i].tolist() for i in range(2)] == [e[0] for e in first[b]]
+
+
+def test_replay_is_refused_without_buckets_and_outside_0_to_1():
+    with pytest.raises(ValueError, match="bucket training only"):
+        get_preset("fast", replay=0.25)
+    with pytest.raises(ValueError, match="replay is a share"):
+        _small(replay=1.0)
+
+
+def test_a_run_with_replay_resumes_as_the_same_run_its_pool_saved_in_the_checkpoint(tmp_path):
+    kw = dict(seed=1, progress=False, checkpoint_every=4)
+    whole = train("bmul", _small(replay=0.25), out=tmp_path / "a", steps=12, **kw)
+    for stop in (4, 8, 12):
+        parts = train("bmul", _small(replay=0.25), out=tmp_path / "b", steps=stop, **kw)
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(parts.model.state_dict()[k], v), k
+    from ngpu_lite.checkpoints import load_raw
+
+    pool = load_raw(tmp_path / "a")["train_state"]["replay"]
+    assert set(pool) == {"8", "12"} and all(0 < len(q) <= 4 * 8 for q in pool.values())
