@@ -153,7 +153,7 @@ for name, counts in maps.items():
 # **What we saw.** Addition's map is a thin diagonal: flipping bit $i$ changes answer bit $i$
 # always and the next few bits ever more rarely (a carry runs on with probability one half per
 # bit). Multiplication's is a wide band: flipping bit $i$ of $a$ changes answer bits from $i$ up
-# to about $i + 20$, each about half the time. A Neural GPU sees a small neighbourhood per step
+# to about $i + d$ for $d$-bit operands, each about half the time (the last line counts them). A Neural GPU sees a small neighbourhood per step
 # (two cells either side per CGRU, chapter 3); to multiply it must bring every bit of one operand
 # to every bit of the other and keep running sums with their carries, all in the $2d + 1$ steps
 # it runs.
@@ -297,6 +297,14 @@ for arm in arms:
              if ref else ""))
 if not arms:
     print("no arm measured yet")
+else:  # what we saw: each arm against the full recipe's run at the same step
+    for arm in arms:
+        last_step, last_acc, _ = arm["curve"][-1]
+        ref = by_step.get(last_step)
+        if ref:
+            gap = last_acc - ref["symbol_acc"]
+            print(f"what we saw: arm {arm['arm']!r} ends {abs(gap):.1%} of training symbols "
+                  f"{'behind' if gap < 0 else 'ahead of'} the full recipe at step {last_step}")
 
 # %% [markdown]
 # ## The shipped model on fresh products
@@ -480,6 +488,11 @@ for d, (exact, n) in sorted(rows.items()):
 #   with the model above); DNGPU trains 20,000 steps. The paper's own model (Neural GPU (2016),
 #   chapters 2–5) has not been trained on multiplication here. Of the recipe's points, the
 #   optimiser arm is measured above; the others are listed in `benchmarks/bmul_arms.py`.
+# * What did not close the last few percent (`benchmarks/README.md`, run H): training on with the
+#   recipe's settings, a third phase at a lower learning rate, a soup of two fine-tunes, and
+#   replaying the training examples the model got wrong (`replay=0.25`). The run's own step-3,600
+#   model and every fine-tune of it get the *same* 20-bit products wrong, so averaging its
+#   descendants cannot help; runs from other seeds are the next thing to measure.
 #
 # ## Exercises
 #
