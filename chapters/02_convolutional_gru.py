@@ -18,7 +18,9 @@
 # The Neural GPU has exactly one kind of building block: the *convolutional gated recurrent
 # unit* (CGRU). It takes a state `s`, a small image with `m` channels, and returns a new state of
 # the same shape. This chapter writes it from scratch, one equation at a time, and checks every
-# piece against `ngpu_lite` on the same weights.
+# piece against `ngpu_lite` on the same weights. (The GRU itself is Cho et al.'s, 2014; textbook
+# introductions to it are in Goodfellow, Bengio & Courville's *Deep Learning*, chapter 10, and in
+# *Dive into Deep Learning*: see the references at the end of the book.)
 #
 # **Learning objectives.** After this chapter you can
 #

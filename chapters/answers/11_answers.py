@@ -160,7 +160,7 @@ for k, n in dict.fromkeys([(K_STORED, len(stored)), (0, 8), (0, 16), (1, 16), (2
 
 # %%
 p_hat = K_STORED / len(stored)
-for p in (lo, p_hat, hi):
+for p in dict.fromkeys((lo, p_hat, hi)):  # distinct rates only
     probs = [math.comb(16, i) * p**i * (1 - p) ** (16 - i) for i in range(17)]
     likely = [i for i in range(17) if probs[i] >= 0.05]
     print(f"p = {p:.3f}: successes among 16 runs mostly (each at least 5% likely) {likely}; "
@@ -188,11 +188,11 @@ print(f"new seeds {sorted(new)}: {k_new} of {len(new)} exact on every fresh {DIG
 # %% [markdown]
 # Two runs move the estimate little whichever way they fall: with the chapter's eight they would
 # make 10, and the interval for 10 runs is nearly as wide. (A run can also be close: one exact on
-# about half of the 60-digit cases, as seed 8 was in the run stored here, counts as a failure by the
-# sweep's all-or-nothing measure; its exercise-3 checkpoints show it was still improving.) One more
-# caution, which exercise 5 shows: the chapter's trials were run by an earlier version of the
-# library, so its eight and these two are draws of the same recipe but not of the same code; a
-# success rate should be measured in one sweep, with one version.
+# about half of the 60-digit cases counts as a failure by the sweep's all-or-nothing measure,
+# however much it was still improving.) One more caution, which exercise 5 shows: a change of the
+# library can move a run that was on the edge to the other side, so a success rate should be
+# measured in one sweep, with one version of the code, and the chapter's eight and these two added
+# up only when they ran on the same version.
 #
 # ## Exercise 2
 #
@@ -215,7 +215,8 @@ print(f"chapter's seeds (dropout {get_preset(PRESET).dropout}): per symbol at {D
 
 # %% [markdown]
 # With four seeds per point the counts of generalising runs are what a grid compares. Suppose
-# dropout made no difference at all and every point generalised at the chapter's rate: how often
+# dropout made no difference at all and every point generalised at the chapter's rate (or, if
+# that is 0 or 1, at a rate inside its interval): how often
 # would three points of four seeds each *look* different anyway? And how different must two
 # points be before a test can tell them apart? Fisher's exact test gives the chance of a split at
 # least as lopsided as the one seen, if the two points were the same recipe.
@@ -233,12 +234,17 @@ def fisher_two_sided(a: int, b: int, n: int) -> float:
     return sum(v for v in probs.values() if v <= probs[a] + 1e-12)
 
 
-pc = count_probs(4, p_hat)
+# at a rate of exactly 0 or 1 every count is the same; then take the middle of its 95% interval
+p_grid = p_hat if 0 < p_hat < 1 else (lo + hi) / 2
+if p_grid != p_hat:
+    print(f"the chapter's rate is {p_hat:.0%}, under which every point counts alike; "
+          f"taking p = {p_grid:.3f}, the middle of its 95% interval")
+pc = count_probs(4, p_grid)
 differ = sum(pc[a] * pc[b] * pc[c] for a in range(5) for b in range(5) for c in range(5)
              if max(a, b, c) - min(a, b, c) >= 1)
 differ2 = sum(pc[a] * pc[b] * pc[c] for a in range(5) for b in range(5) for c in range(5)
               if max(a, b, c) - min(a, b, c) >= 2)
-print(f"three identical points of 4 seeds at p = {p_hat:.3f}: counts differ in {differ:.0%} of "
+print(f"three identical points of 4 seeds at p = {p_grid:.3f}: counts differ in {differ:.0%} of "
       f"grids, by 2 or more in {differ2:.0%}")
 for a, b in ((0, 1), (0, 2), (0, 3), (0, 4), (1, 4)):
     print(f"  {a} of 4 against {b} of 4: Fisher's exact test, two-sided p = {fisher_two_sided(a, b, 4):.3f}")
@@ -427,21 +433,28 @@ was = stored[BEST]
 print(f"seed {BEST}, the best in the chapter's sweep: exact {was['exact']:.0%} at {DIGITS} digits, "
       f"{was.get('steps', '?')} steps, stopped: {was.get('stopped', '?')}; rerun here: exact "
       f"{rerun['exact']:.0%}, {rerun['steps']} steps, stopped: {rerun['stopped']}")
+alike = (rerun["steps"] == was.get("steps") and round(rerun["exact"], 2) == round(was["exact"], 2)
+         and round(rerun["per_symbol"], 3) == round(was["per_symbol"], 3))
+print("the rerun ends where the chapter's trial did (steps, exact and per-symbol rates):", alike,
+      "" if rerun["steps"] == was.get("steps") else
+      f"(not comparable: {rerun['steps']} steps here against {was.get('steps')}; fast mode caps the steps)")
 
 # %%
 shutil.rmtree(WORK, ignore_errors=True)  # the trials were for reading only
 print(f"notebook ran in {time.time() - T0:.0f} s")
 
 # %% [markdown]
-# On one machine and one version of the code a run is exactly repeatable (the first line). But the
-# rerun of the chapter's best trial, the same seed and recipe on this machine with today's library,
-# may not end where the chapter's did: the second line compares the two. Where they differ, the code
-# is the likely cause: after the chapter's sweep was run, the library's 2016 CGRU step got a
-# hand-written backward pass (see the git log), which computes the same gradient in another order of
-# floating-point operations, equal up to rounding; and a rounding difference early in training is
-# enough to send a run that was on the edge between learning the rule and a shortcut to the other
-# side. That is the answer to the second question: on a cluster of other machines, or with another
-# version of the library, the best run of a grid can change even with the same seeds and step caps.
+# On one machine and one version of the code a run is exactly repeatable (the first line), and the
+# rerun of the chapter's best trial, the same seed, recipe and step cap, compares itself with the
+# chapter's record (the last lines): with the chapter executed by the same library on the same kind
+# of machine, a trial stopped by its step cap ends where the chapter's did. Another machine or
+# another version of the library need not. When the library's 2016 CGRU step got a hand-written
+# backward pass (see the git log), which computes the same gradient in another order of
+# floating-point operations, equal up to rounding, the chapter's best seed of the time no longer
+# generalised when rerun: a rounding difference early in training is enough to send a run that is
+# on the edge between learning the rule and a shortcut to the other side. That is the answer to the
+# second question: on a cluster of other machines, or with another version of the library, the best
+# run of a grid can change even with the same seeds and step caps.
 # What should not change, if the sweep is large enough, is the recipe's success rate and the
 # conclusions drawn from it: report those, with their intervals (exercise 1), rather than which seed
 # won.
