@@ -153,10 +153,10 @@ for name, counts in maps.items():
 # **What we saw.** Addition's map is a thin diagonal: flipping bit $i$ changes answer bit $i$
 # always and the next few bits ever more rarely (a carry runs on with probability one half per
 # bit). Multiplication's is a wide band: flipping bit $i$ of $a$ changes answer bits from $i$ up
-# to about $i + d$ for $d$-bit operands, each about half the time (the last line counts them). A Neural GPU sees a small neighbourhood per step
-# (two cells either side per CGRU, chapter 3); to multiply it must bring every bit of one operand
-# to every bit of the other and keep running sums with their carries, all in the $2d + 1$ steps
-# it runs.
+# to about $i + d$ for $d$-bit operands, each about half the time (the last line counts them). A
+# Neural GPU sees a small neighbourhood per step (two cells either side per CGRU, chapter 3); to
+# multiply it must bring every bit of one operand to every bit of the other and keep running sums
+# with their carries, all in the $2d + 1$ steps it runs.
 #
 # ## A recipe that learns: DNGPU's set-up, point by point
 #
