@@ -12,7 +12,22 @@ import argparse
 import torch
 
 from ngpu_lite import checkpoints, train
+from ngpu_lite.train import get_preset
 from ngpu_lite.zoo import RECIPES
+
+
+def options_for(sets: list[str]) -> dict:
+    """The recipe's fine-tune options (over its overrides) with `KEY=VALUE` items applied; a value
+    takes the type of the option it replaces (a float for a new one); checked by `get_preset`."""
+    recipe = RECIPES["bmul"]
+    options = {**recipe.overrides, **recipe.finetune}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set takes KEY=VALUE items, not {item!r}")
+        options[key] = type(options[key])(value) if key in options else float(value)
+    get_preset(recipe.preset, **options)  # an unknown option or a bad value stops here
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     recipe = RECIPES["bmul"]
-    options = {**recipe.overrides, **recipe.finetune}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        options[key] = type(options.get(key, 0.0))(value) if key in options else float(value)
+    try:
+        options = options_for(args.set)
+    except ValueError as e:
+        ap.error(str(e))
     model, _ = checkpoints.load(args.start, "bmul")
     res = train("bmul", recipe.preset, out=args.out, seed=args.seed, start_model=model.train(),
                 minutes=args.minutes, checkpoint_every=100, keep=4, **options)

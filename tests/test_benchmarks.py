@@ -159,3 +159,15 @@ def test_backward_ab_switches_to_autograd_and_back():
     assert cls.__dict__.get("apply") is before
     torch.testing.assert_close(inside, model(x, lengths), atol=1e-5, rtol=1e-5)
     assert backward_ab._seeds("0-2,5") == [0, 1, 2, 5]
+
+
+def test_bmul_finetune_options_are_the_recipes_second_phase_with_the_items_applied():
+    """Catches `--set` items that are dropped, typed as text, or unknown options accepted."""
+    from benchmarks.bmul_finetune import options_for
+
+    assert options_for([]) == {"precision": "bf16", "dropout": 0.25, "lr": 0.001}
+    got = options_for(["replay=0.25", "lr=0.002"])
+    assert got == {"precision": "bf16", "dropout": 0.25, "lr": 0.002, "replay": 0.25}
+    for bad in (["nonsense=1"], ["replay"], ["replay=1.5"]):
+        with pytest.raises(ValueError):
+            options_for(bad)
