@@ -475,7 +475,8 @@ def _main(argv: list[str] | None = None) -> int:
             for name, row in part["rows"].items():
                 rows[name] = {**rows.get(name, {}), **row}
         models = {k: v for part in parts for k, v in part.get("models", {}).items()}
-        res = dict(parts[-1], rows=rows, models=models,
+        sha = {k: v for part in parts for k, v in part.get("sha256", {}).items()}
+        res = dict(parts[-1], rows=rows, models=models, sha256=sha,
                    command="python -m ngpu_lite.zoo merge " + " ".join(args.files),
                    parts=[{k: p[k] for k in ("command", "started", "hardware")} for p in parts])
         _write(res, args.name)

@@ -171,3 +171,17 @@ def test_bmul_finetune_options_are_the_recipes_second_phase_with_the_items_appli
     for bad in (["nonsense=1"], ["replay"], ["replay=1.5"]):
         with pytest.raises(ValueError):
             options_for(bad)
+
+
+def test_badd_structured_trains_the_zoo_recipe_with_the_share_and_refuses_a_bad_one():
+    """Catches the experiment drifting from the shipped recipe (its stop test, its overrides) or
+    a share outside 0 to 1 reaching training."""
+    from benchmarks.badd_structured import main, recipe_options
+    from ngpu_lite.zoo import RECIPES
+
+    got = recipe_options(0.25)
+    assert got["structured"] == 0.25 and got["until"] == RECIPES["badd"].until
+    assert got["check_every"] == RECIPES["badd"].check_every
+    assert all(got[k] == v for k, v in RECIPES["badd"].overrides.items())
+    with pytest.raises(SystemExit):
+        main(["unused-folder", "--share", "1.5"])

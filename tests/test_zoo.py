@@ -56,18 +56,21 @@ def test_length_buckets_past_max_digits_are_refused():
 
 
 def test_merge_joins_tables_measured_in_parts_cell_by_cell(tmp_path, monkeypatch):
-    """Catches a later table replacing a whole row instead of the cells it measured."""
+    """Catches a later table replacing a whole row instead of the cells it measured, or dropping
+    the checkpoint hashes of the rows only the first file measured."""
     import json
 
     monkeypatch.setattr(zoo, "FIGURES_DIR", tmp_path)
-    first = fake_results() | {"command": "a", "started": "t", "hardware": "cpu"}
+    first = fake_results() | {"command": "a", "started": "t", "hardware": "cpu",
+                              "sha256": {"badd": "aa", "copy": "cc"}}
     later = {"rows": {"badd": {"2000": {"exact": 1.0, "samples": 64}}}, "paper": first["paper"],
-             "command": "b", "started": "t", "hardware": "cpu"}
+             "command": "b", "started": "t", "hardware": "cpu", "sha256": {"badd": "aa"}}
     (tmp_path / "a.json").write_text(json.dumps(first))
     (tmp_path / "b.json").write_text(json.dumps(later))
     assert zoo._main(["merge", "a.json", "b.json", "--name", "merged"]) == 0
     rows = json.loads((tmp_path / "merged.json").read_text())["rows"]
     assert rows["badd"]["20"]["samples"] == 1024 and rows["badd"]["2000"]["exact"] == 1.0
+    assert json.loads((tmp_path / "merged.json").read_text())["sha256"] == {"badd": "aa", "copy": "cc"}
     assert (tmp_path / "merged.md").exists() and (tmp_path / "merged.png").exists()
 
 

@@ -1,0 +1,57 @@
+"""Binary addition trained with a share of structured operands (beyond the paper): the zoo's `badd`
+recipe with `structured=SHARE`, then its families table (fresh cases from the families' test
+stream, which training never draws from) beside the shipped model's. Resumes when `out` exists.
+
+    python -m benchmarks.badd_structured runs/badd-structured --share 0.25
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from ngpu_lite import families, train
+from ngpu_lite.zoo import RECIPES
+
+
+def recipe_options(share: float) -> dict:
+    """The `badd` recipe's training options with `share` of its examples from the families."""
+    recipe = RECIPES["badd"]
+    return dict(until=recipe.until, check_every=recipe.check_every, keep=recipe.average_last,
+                structured=share, **recipe.overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.badd_structured",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("out", type=Path, help="run folder (resumed when it exists)")
+    ap.add_argument("--share", type=float, default=0.25)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--minutes", type=float, help="cap (default: the recipe's)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--digits", default="20,200", help="families table lengths")
+    ap.add_argument("--samples", type=int, default=64, help="cases per family and length")
+    args = ap.parse_args(argv)
+    if not 0.0 <= args.share <= 1.0:
+        ap.error(f"--share is a share of the examples, from 0 to 1, not {args.share}")
+    torch.set_num_threads(args.threads)
+    recipe = RECIPES["badd"]
+    res = train(recipe.task, recipe.preset, out=args.out, seed=args.seed,
+                minutes=args.minutes or recipe.minutes, checkpoint_every=100,
+                **recipe_options(args.share))
+    print(f"{res.steps} steps, {res.seconds / 60:.1f} minutes, stopped: {res.stopped}", flush=True)
+    model = res.model.eval()
+    digits = tuple(int(d) for d in args.digits.split(","))
+    table = families.families_table(lambda task: model, ["badd"], digits, args.samples, seed=0)
+    table.update(share=args.share, seed=args.seed, steps=res.steps, stopped=res.stopped,
+                 minutes=round(res.seconds / 60, 1))
+    (args.out / "families.json").write_text(json.dumps(table, indent=1) + "\n")
+    print(families.families_markdown(table))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
