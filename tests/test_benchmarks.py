@@ -185,3 +185,14 @@ def test_badd_structured_trains_the_zoo_recipe_with_the_share_and_refuses_a_bad_
     assert all(got[k] == v for k, v in RECIPES["badd"].overrides.items())
     with pytest.raises(SystemExit):
         main(["unused-folder", "--share", "1.5"])
+
+
+def test_bmul_agree_counts_a_case_wrong_only_for_a_wrong_symbol_inside_its_length():
+    """Catches padding positions counted as errors, or a case with one wrong symbol missed."""
+    from benchmarks.bmul_agree import wrong_cases
+
+    y = torch.tensor([[1, 0, 1, 0], [1, 1, 0, 0], [0, 1, 1, 1]])
+    probs = torch.nn.functional.one_hot(y, 3).float()
+    probs[0, 3] = torch.tensor([0.0, 1.0, 0.0])  # past case 0's length 3: not an error
+    probs[2, 1] = torch.tensor([0.9, 0.1, 0.0])  # inside case 2's length
+    assert wrong_cases(probs, y, torch.tensor([3, 4, 4])) == [2]
