@@ -3,6 +3,9 @@ recipe with `structured=SHARE`, then its families table (fresh cases from the fa
 stream, which training never draws from) beside the shipped model's. Resumes when `out` exists.
 
     python -m benchmarks.badd_structured runs/badd-structured --share 0.25
+    # a second phase from that run: at 20 digits under the final dropout, no stop test
+    python -m benchmarks.badd_structured runs/badd-structured/more --share 0.25 \
+        --start runs/badd-structured --minutes 15
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ from pathlib import Path
 
 import torch
 
-from ngpu_lite import families, train
+from ngpu_lite import checkpoints, families, train
+from ngpu_lite.train import get_preset
 from ngpu_lite.zoo import RECIPES
 
 
-def recipe_options(share: float) -> dict:
-    """The `badd` recipe's training options with `share` of its examples from the families."""
+def recipe_options(share: float, second_phase: bool = False) -> dict:
+    """The `badd` recipe's training options with `share` of its examples from the families; a
+    second phase starts at the longest length (so under the final dropout) and has no stop test."""
     recipe = RECIPES["badd"]
+    if second_phase:
+        return dict(start_digits=get_preset(recipe.preset).max_digits, structured=share,
+                    **recipe.overrides)
     return dict(until=recipe.until, check_every=recipe.check_every, keep=recipe.average_last,
                 structured=share, **recipe.overrides)
 
@@ -32,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--minutes", type=float, help="cap (default: the recipe's)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--start", help="checkpoint or run folder: train a second phase from it")
     ap.add_argument("--digits", default="20,200", help="families table lengths")
     ap.add_argument("--samples", type=int, default=64, help="cases per family and length")
     args = ap.parse_args(argv)
@@ -39,9 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--share is a share of the examples, from 0 to 1, not {args.share}")
     torch.set_num_threads(args.threads)
     recipe = RECIPES["badd"]
-    res = train(recipe.task, recipe.preset, out=args.out, seed=args.seed,
+    start = checkpoints.load(args.start, "badd")[0].train() if args.start else None
+    res = train(recipe.task, recipe.preset, out=args.out, seed=args.seed, start_model=start,
                 minutes=args.minutes or recipe.minutes, checkpoint_every=100,
-                **recipe_options(args.share))
+                **recipe_options(args.share, second_phase=start is not None))
     print(f"{res.steps} steps, {res.seconds / 60:.1f} minutes, stopped: {res.stopped}", flush=True)
     model = res.model.eval()
     digits = tuple(int(d) for d in args.digits.split(","))

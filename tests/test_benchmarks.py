@@ -183,6 +183,8 @@ def test_badd_structured_trains_the_zoo_recipe_with_the_share_and_refuses_a_bad_
     assert got["structured"] == 0.25 and got["until"] == RECIPES["badd"].until
     assert got["check_every"] == RECIPES["badd"].check_every
     assert all(got[k] == v for k, v in RECIPES["badd"].overrides.items())
+    second = recipe_options(0.25, second_phase=True)
+    assert "until" not in second and second["start_digits"] == 20 and second["structured"] == 0.25
     with pytest.raises(SystemExit):
         main(["unused-folder", "--share", "1.5"])
 
