@@ -513,6 +513,20 @@ def families_table(model_for: Callable[[str], torch.nn.Module], tasks: Iterable[
             "families": {task: {f: family_doc(task, f) for f in rows.get(task, {})} for task in tasks}}
 
 
+def update_families(old: dict, new: dict) -> dict:
+    """`new`'s tasks over an `old` families file: the other tasks keep their rows, models,
+    family notes and the command that measured them (in `commands`, task by task)."""
+    commands = {t: old.get("commands", {}).get(t, old.get("command", "?")) for t in old["rows"]}
+    commands.update({t: new.get("command", "?") for t in new["rows"]})
+    merged = dict(new, commands=commands)
+    for key in ("rows", "models", "families"):
+        merged[key] = {**{t: v for t, v in old.get(key, {}).items() if t not in new["rows"]},
+                       **new.get(key, {})}
+    order = list(old["rows"]) + [t for t in new["rows"] if t not in old["rows"]]
+    merged["rows"] = {t: merged["rows"][t] for t in order}
+    return merged
+
+
 def families_markdown(res: dict) -> str:
     """The table as markdown: one row per task and family, `right of samples (share)` per length,
     then what each family is."""
@@ -586,6 +600,9 @@ def _main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default="families", help="output file stem")
     ap.add_argument("--out", type=Path, help="output folder (default: the repository's figures/)")
+    ap.add_argument("--update", action="store_true",
+                    help="keep the other tasks' rows of an existing file (a measured task's row "
+                         "is replaced whole: its model may have changed)")
     args = ap.parse_args(argv)
     from .checkpoints import pretrained
     from .zoo import FIGURES_DIR
@@ -602,6 +619,8 @@ def _main(argv: list[str] | None = None) -> int:
     res["hardware"] = hardware()
     out = args.out or FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
+    if args.update and (out / f"{args.name}.json").exists():
+        res = update_families(json.loads((out / f"{args.name}.json").read_text()), res)
     (out / f"{args.name}.json").write_text(json.dumps(res, indent=1) + "\n")
     (out / f"{args.name}.md").write_text(families_markdown(res) + "\n")
     families_plot(res).savefig(out / f"{args.name}.png", dpi=120)

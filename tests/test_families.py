@@ -273,3 +273,20 @@ def test_table_figure_has_a_row_per_family_and_a_column_per_length():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2 bits", "4 bits"]
     assert "1/1" in [t.get_text() for t in ax.texts]
     plt.close(fig)
+
+
+def test_update_replaces_the_measured_tasks_rows_and_keeps_the_others():
+    """Catches `--update` dropping the tasks it did not measure, keeping a stale cell of a
+    re-measured task, or losing which command measured each row."""
+    from ngpu_lite.families import update_families
+
+    old = {"command": "first", "rows": {"badd": {"random": {"20": {"exact": 0.5}, "200": {"exact": 0.1}}},
+                                        "copy": {"random": {"20": {"exact": 1.0}}}},
+           "models": {"badd": "old", "copy": "c"}, "families": {"badd": {}, "copy": {}}}
+    new = {"command": "second", "rows": {"badd": {"random": {"2000": {"exact": 1.0}}}},
+           "models": {"badd": "new"}, "families": {"badd": {}}}
+    got = update_families(old, new)
+    assert list(got["rows"]) == ["badd", "copy"]
+    assert got["rows"]["badd"] == {"random": {"2000": {"exact": 1.0}}}
+    assert got["rows"]["copy"] == old["rows"]["copy"] and got["models"] == {"badd": "new", "copy": "c"}
+    assert got["commands"] == {"badd": "second", "copy": "first"}

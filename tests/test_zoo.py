@@ -274,3 +274,19 @@ def test_build_of_a_paper_recipe_ships_it_under_its_own_name(tmp_path, monkeypat
     assert sorted(p.name for p in (tmp_path / "shipped").glob("*.pt")) == ["copy-paper.pt"]
     assert checkpoints.pretrained("copy", "cpu", model="paper").config.w == 2
     assert "preset tiny" in zoo.describe_shipped("copy-paper")
+
+
+def test_stages_list_every_folder_of_a_fine_tuned_run_with_its_checks(tmp_path):
+    """Catches a shipped manifest that keeps only the last phase's record, so the first phase's
+    checks (where the run stopped, and why) are lost."""
+    import json
+
+    recipe = zoo.Recipe("badd", finetune=[dict(lr=0.001, minutes=5), dict(lr=0.0005, minutes=5)])
+    for name, seed, checks in (("", 0, [{"step": 1000, "passed": 1}]), ("finetune", 11, []),
+                               ("finetune2", 22, [])):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "checkpoint.json").write_text(json.dumps(
+            {"seed": seed, "steps": 100, "phases": [{"from_step": 0}], "checks": checks}))
+    got = zoo.stages(recipe, tmp_path)
+    assert [(s["folder"], s["seed"]) for s in got] == [(".", 0), ("finetune", 11), ("finetune2", 22)]
+    assert got[0]["checks"] == [{"step": 1000, "passed": 1}]
