@@ -6,19 +6,33 @@ stream, which training never draws from) beside the shipped model's. Resumes whe
     # a second phase from that run: at 20 digits under the final dropout, no stop test
     python -m benchmarks.badd_structured runs/badd-structured/more --share 0.25 \
         --start runs/badd-structured --minutes 15
+
+With `--record ARM` the table joins figures/badd_families_ablation.json under that name (chapter
+9's ablation: the paper's training distribution against ours, family by family).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 
 from ngpu_lite import checkpoints, families, train
 from ngpu_lite.train import get_preset
-from ngpu_lite.zoo import RECIPES
+from ngpu_lite.zoo import FIGURES_DIR, RECIPES
+
+ABLATION = FIGURES_DIR / "badd_families_ablation.json"
+
+
+def record(arm: str, table: dict, path: Path = ABLATION) -> dict:
+    """Add (or replace) one arm's families table in the ablation file; returns the file's data."""
+    data = json.loads(path.read_text()) if path.exists() else {"arms": {}}
+    data["arms"][arm] = table
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return data
 
 
 def recipe_options(share: float, second_phase: bool = False) -> dict:
@@ -26,10 +40,10 @@ def recipe_options(share: float, second_phase: bool = False) -> dict:
     second phase starts at the longest length (so under the final dropout) and has no stop test."""
     recipe = RECIPES["badd"]
     if second_phase:
-        return dict(start_digits=get_preset(recipe.preset).max_digits, structured=share,
-                    **recipe.overrides)
-    return dict(until=recipe.until, check_every=recipe.check_every, keep=recipe.average_last,
-                structured=share, **recipe.overrides)
+        return {**recipe.overrides, "start_digits": get_preset(recipe.preset).max_digits,
+                "structured": share}
+    return {**recipe.overrides, "until": recipe.until, "check_every": recipe.check_every,
+            "keep": recipe.average_last, "structured": share}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", help="checkpoint or run folder: train a second phase from it")
     ap.add_argument("--digits", default="20,200", help="families table lengths")
     ap.add_argument("--samples", type=int, default=64, help="cases per family and length")
+    ap.add_argument("--record", metavar="ARM", help=f"add the table to {ABLATION.name} as ARM")
     args = ap.parse_args(argv)
     if not 0.0 <= args.share <= 1.0:
         ap.error(f"--share is a share of the examples, from 0 to 1, not {args.share}")
@@ -57,9 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     digits = tuple(int(d) for d in args.digits.split(","))
     table = families.families_table(lambda task: model, ["badd"], digits, args.samples, seed=0)
     table.update(share=args.share, seed=args.seed, steps=res.steps, stopped=res.stopped,
-                 minutes=round(res.seconds / 60, 1))
+                 minutes=round(res.seconds / 60, 1), folder=str(args.out),
+                 second_phase_of=args.start, command="python -m benchmarks.badd_structured "
+                 + " ".join(argv if argv is not None else sys.argv[1:]))
     (args.out / "families.json").write_text(json.dumps(table, indent=1) + "\n")
     print(families.families_markdown(table))
+    if args.record:
+        record(args.record, table)
     return 0
 
 

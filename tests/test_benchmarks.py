@@ -182,7 +182,8 @@ def test_badd_structured_trains_the_zoo_recipe_with_the_share_and_refuses_a_bad_
     got = recipe_options(0.25)
     assert got["structured"] == 0.25 and got["until"] == RECIPES["badd"].until
     assert got["check_every"] == RECIPES["badd"].check_every
-    assert all(got[k] == v for k, v in RECIPES["badd"].overrides.items())
+    assert all(got[k] == v for k, v in RECIPES["badd"].overrides.items() if k != "structured")
+    assert recipe_options(0.0)["structured"] == 0.0  # the share given wins over the recipe's
     second = recipe_options(0.25, second_phase=True)
     assert "until" not in second and second["start_digits"] == 20 and second["structured"] == 0.25
     with pytest.raises(SystemExit):
@@ -198,3 +199,14 @@ def test_bmul_agree_counts_a_case_wrong_only_for_a_wrong_symbol_inside_its_lengt
     probs[0, 3] = torch.tensor([0.0, 1.0, 0.0])  # past case 0's length 3: not an error
     probs[2, 1] = torch.tensor([0.9, 0.1, 0.0])  # inside case 2's length
     assert wrong_cases(probs, y, torch.tensor([3, 4, 4])) == [2]
+
+
+def test_badd_ablation_record_adds_an_arm_and_keeps_the_others(tmp_path):
+    """Catches a recorded arm overwriting the file's other arms."""
+    from benchmarks.badd_structured import record
+
+    path = tmp_path / "ablation.json"
+    record("random", {"rows": {"badd": {}}}, path)
+    data = record("structured", {"rows": {"badd": {"random": {}}}}, path)
+    assert list(data["arms"]) == ["random", "structured"]
+    assert json.loads(path.read_text()) == data
