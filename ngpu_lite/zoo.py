@@ -191,12 +191,15 @@ def describe_recipe(task: str) -> str:
 
 def train_recipe(task: str, out: str | Path, seed: int | None = None, minutes: float | None = None,
                  progress: bool = True):
-    """Run one seed (default: the first) of `task`'s recipe into `out`, resuming a killed run."""
+    """Run one seed (default: the first) of `task`'s recipe into `out`, resuming a killed run,
+    then its fine-tune phases (in `out/finetune`, ...): the result is the last phase's, with the
+    steps and seconds of every phase."""
     r = _recipe(task)
-    return train(r.task, r.preset, out=out, seed=r.seeds[0] if seed is None else seed,
-                 minutes=minutes or r.minutes, until=r.until, progress=progress,
-                 checkpoint_every=100, check_every=r.check_every, keep=r.average_last,
-                 **r.overrides)
+    seed = r.seeds[0] if seed is None else seed
+    res = train(r.task, r.preset, out=out, seed=seed, minutes=minutes or r.minutes, until=r.until,
+                progress=progress, checkpoint_every=100, check_every=r.check_every,
+                keep=r.average_last, **r.overrides)
+    return finetune_run(r, Path(out), seed, res, progress) if r.finetune else res
 
 
 def _manifest(task: str) -> dict:
@@ -245,9 +248,7 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
     for seed in seeds:
         out = _run_dir(recipe.name, seed, runs_dir)
         res = train_recipe(recipe.name, out, seed=seed, minutes=minutes, progress=progress)
-        if recipe.finetune:
-            res = finetune_run(recipe, out, seed, res, progress)
-            out = _kept_folder(recipe, seed, runs_dir)
+        out = _kept_folder(recipe, seed, runs_dir)
         s200 = _score(res.model, recipe.task, 200, 64)
         averaged = average_run(recipe, out, res.model, s200)
         if averaged and averaged["kept"]:

@@ -290,3 +290,16 @@ def test_stages_list_every_folder_of_a_fine_tuned_run_with_its_checks(tmp_path):
     got = zoo.stages(recipe, tmp_path)
     assert [(s["folder"], s["seed"]) for s in got] == [(".", 0), ("finetune", 11), ("finetune2", 22)]
     assert got[0]["checks"] == [{"step": 1000, "passed": 1}]
+
+
+def test_train_recipe_runs_the_recipes_fine_tune_phases_after_the_first(tmp_path, monkeypatch):
+    """Catches `RETRAIN = True` in a chapter (which calls train_recipe) training only the first
+    phase of a recipe whose shipped model was fine-tuned after it."""
+    monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(4,),
+                                                        finetune=dict(lr=0.001), finetune_minutes=1))
+    monkeypatch.setattr(zoo, "train", lambda task, preset, **kw: "first")
+    calls = []
+    monkeypatch.setattr(zoo, "finetune_run", lambda r, folder, seed, first, progress: calls.append(
+        (folder, seed, first)) or "tuned")
+    assert zoo.train_recipe("copy", tmp_path / "run", progress=False) == "tuned"
+    assert calls == [(tmp_path / "run", 4, "first")]
