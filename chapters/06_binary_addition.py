@@ -197,12 +197,12 @@ print(f"What we saw: from 20 to 20000 bits the mean chain stayed between {min(ch
 # The training run uses the `fast` preset (the improved Neural GPU of chapter 10, with the
 # paper's curriculum): it starts at 3-bit operands and adds a bit whenever the training error at
 # the current length falls below 15%, up to 20 bits; a quarter of the batches mix in a length
-# drawn up to 20 bits. A couple of minutes on a CPU is a demonstration of learning on the way,
-# not the full recipe. Set `RETRAIN = True` to run the full recipe of the shipped model instead
-# (`ngpu_lite.zoo.RECIPES["badd"]`, printed by the cell below: its time cap, the check on fresh
-# long sums that stops it early, and the second phase after it; it writes a checkpoint to
-# `runs/ch06-badd` every 100 steps, and rerunning the cell resumes). The rest of the chapter then tests your model instead of the
-# shipped one.
+# drawn up to 20 bits. A couple of minutes on a CPU is a demonstration of learning on the way, not
+# the full recipe. Set `RETRAIN = True` to run the full recipe of the shipped model instead
+# (`ngpu_lite.zoo.RECIPES["badd"]`, printed by the cell below: its time cap, the check on fresh long
+# sums that stops it early, and the second phase after it; it writes a checkpoint to
+# `runs/ch06-badd` every 100 steps, and rerunning the cell resumes). The rest of the chapter then
+# tests your model instead of the shipped one.
 
 # %%
 RETRAIN = False
@@ -282,10 +282,10 @@ print(line + ".")
 # the `fast` preset with a quarter of its training operands drawn from the structured families of
 # chapter 9 (beyond the paper, which trained on random operands only), stopped once fresh 800-bit
 # sums came out exact, then trained 15 minutes more at 20 bits under the final dropout (chapter 9
-# measures what each part buys). Its manifest says how long that took; then we test it on fresh random sums at 20, 200 and 2000 bits. A 2000-bit
-# sum is an input of length 4001: the model runs 4001 steps over an image 4001 cells long, so the
-# work grows as the square of the length (the time per case is printed below). That is why only a
-# few are tested live here.
+# measures what each part buys). Its manifest says how long that took; then we test it on fresh
+# random sums at 20, 200 and 2000 bits. A 2000-bit sum is an input of length 4001: the model runs
+# 4001 steps over an image 4001 cells long, so the work grows as the square of the length (the time
+# per case is printed below). That is why only a few are tested live here.
 
 # %%
 if RETRAIN:

@@ -448,9 +448,9 @@ print(f"* at 20 digits the fast model was exact on {measured['fast']['at20']:.0%
 # this compares recipes, not single changes; exercises 1 and 2 separate two of them.
 #
 # The full budget tells the rest. The shipped `badd` checkpoint was trained with the `fast` preset
-# (its recipe is `ngpu_lite.zoo.RECIPES["badd"]`, printed below, with a share of structured
-# operands and a second phase that go beyond both papers; chapter 9 measures them). When it is shipped with this
-# copy of the book, we measure it on 64 fresh 200-digit sums, ten times the longest training
+# (its recipe is `ngpu_lite.zoo.RECIPES["badd"]`, printed below, with a share of structured operands
+# and a second phase that go beyond both papers; chapter 9 measures them). When it is shipped with
+# this copy of the book, we measure it on 64 fresh 200-digit sums, ten times the longest training
 # operand:
 
 # %%

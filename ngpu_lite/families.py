@@ -626,6 +626,14 @@ def _main(argv: list[str] | None = None) -> int:
     families_plot(res).savefig(out / f"{args.name}.png", dpi=120)
     print(families_markdown(res))
     print(f"wrote {out / args.name}.json, .md and .png")
+    if args.out is None and args.name == "families":  # the repository's own table: the README too
+        from .zoo import update_readme
+
+        table = families_markdown(res).split("\n\n")[0]
+        if update_readme(table + "\n\nMeasured by `python -m ngpu_lite.families` task by task (the "
+                         "commands: `figures/families.json`); what each family is: "
+                         "`figures/families.md`.", name="families"):
+            print("updated the README's families table")
     return 0
 
 

@@ -535,9 +535,10 @@ def _write(res: dict, name: str) -> None:
         update_readme(table_markdown(res))
 
 
-def update_readme(table: str, readme: Path = ROOT / "README.md") -> bool:
-    """Put `table` between the README's results markers; False when the markers are missing."""
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
+def update_readme(table: str, readme: Path = ROOT / "README.md", name: str = "results") -> bool:
+    """Put `table` between the README's `name` markers (`<!-- results:start -->` ...); False when
+    the markers are missing."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     text = readme.read_text()
     if start not in text or end not in text:
         return False

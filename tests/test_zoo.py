@@ -32,6 +32,10 @@ def test_readme_table_is_replaced_between_its_markers(tmp_path):
     plain = tmp_path / "other.md"
     plain.write_text("no markers")
     assert not zoo.update_readme("| new |", plain)
+    readme.write_text("a\n<!-- families:start -->\nx\n<!-- families:end -->\n" + readme.read_text())
+    assert zoo.update_readme("| fam |", readme, name="families")
+    assert readme.read_text().startswith("a\n<!-- families:start -->\n| fam |\n<!-- families:end -->\n")
+    assert "| new |" in readme.read_text()  # the results table untouched
 
 
 def test_recipes_train_on_at_most_20_digits():
