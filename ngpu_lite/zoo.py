@@ -227,6 +227,20 @@ def _shipped_runs(task: str) -> list[dict]:
     return _manifest(task).get("runs", [])
 
 
+def _record_folder(folder: str) -> Path | None:
+    """Where a shipped run record's folder is on this machine: as recorded, or its copy committed
+    under resume/ (runs/zoo/X there is resume/X here); None when neither exists, so the record
+    drops out of the competition rather than winning with weights that cannot be loaded."""
+    path = ROOT / folder
+    if path.exists():
+        return path
+    try:
+        copy = ROOT / "resume" / Path(folder).relative_to("runs/zoo")
+    except ValueError:
+        return None
+    return copy if copy.exists() else None
+
+
 def _kept_folder(recipe: Recipe, seed: int, runs_dir: Path) -> Path:
     folder = _run_dir(recipe.name, seed, runs_dir)
     return folder / phases(recipe)[-1][0] if recipe.finetune else folder
@@ -263,8 +277,9 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
         if progress:
             print(f"{recipe.name} seed {seed}: {res.steps} steps, {res.seconds / 60:.1f} min, "
                   f"200-digit exact {s200['exact']:.0%}", flush=True)
-    runs += [r for r in _shipped_runs(recipe.name) if r["seed"] in recipe.seeds and r["seed"] not in seeds
-             and (ROOT / r["folder"]).exists()]
+    runs += [dict(r, folder=str(_record_folder(r["folder"]).relative_to(ROOT)))
+             for r in _shipped_runs(recipe.name) if r["seed"] in recipe.seeds and r["seed"] not in seeds
+             and _record_folder(r["folder"]) is not None]
     runs.sort(key=lambda r: r["seed"])
     best = max(runs, key=lambda r: (r["exact_200"], r["exact_20"], r["per_symbol_200"], -r["steps"]))
     if not ship:

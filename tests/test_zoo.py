@@ -307,3 +307,23 @@ def test_train_recipe_runs_the_recipes_fine_tune_phases_after_the_first(tmp_path
         (folder, seed, first)) or "tuned")
     assert zoo.train_recipe("copy", tmp_path / "run", progress=False) == "tuned"
     assert calls == [(tmp_path / "run", 4, "first")]
+
+
+def test_build_finds_another_seeds_record_in_its_committed_resume_copy(tmp_path, monkeypatch):
+    """Catches a rebuild of seed 1 on a fresh clone dropping seed 0 (its run folder is committed
+    under resume/, not under runs/zoo/) and shipping a worse seed 1 uncontested."""
+    from types import SimpleNamespace
+
+    monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(0,)))
+    monkeypatch.setattr(zoo, "ROOT", tmp_path)
+    (tmp_path / "resume" / "copy-s0").mkdir(parents=True)
+    old = {"seed": 0, "steps": 10, "minutes": 1.0, "stopped": "minutes", "exact_20": 1.0,
+           "exact_200": 0.9, "per_symbol_200": 0.99, "folder": "runs/zoo/copy-s0"}
+    monkeypatch.setattr(zoo, "_shipped_runs", lambda task: [old])
+    monkeypatch.setattr(zoo, "train_recipe", lambda *a, **k: SimpleNamespace(
+        model=None, steps=20, seconds=60.0, stopped="minutes"))
+    monkeypatch.setattr(zoo, "_score", lambda model, task, digits, samples: {
+        "exact": 0.5, "per_symbol": 0.9, "samples": samples})
+    res = zoo.build("copy", runs_dir=tmp_path / "runs", seeds=(1,), ship=False, progress=False)
+    assert [r["seed"] for r in res["runs"]] == [0, 1] and res["kept"] == 0
+    assert res["runs"][0]["folder"] == "resume/copy-s0"
