@@ -197,7 +197,8 @@ def test_a_shipped_model_as_a_run_folder_checkpoint_is_refused(capsys, tmp_path)
     shutil.copy(SHIPPED_DIR / "badd.pt", out / "checkpoint.pt")
     shutil.copy(SHIPPED_DIR / "badd.json", out / "checkpoint.json")
     before = _files(out)
-    err = _error(capsys, ["train", "--task", "badd", "--preset", "fast", "--seed", "0",
+    seed = json.loads((out / "checkpoint.json").read_text())["seed"]  # the same run's settings
+    err = _error(capsys, ["train", "--task", "badd", "--preset", "fast", "--seed", str(seed),
                           "--out", str(out), "--steps", "1"])
     assert "cannot be resumed" in err
     assert _files(out) == before
