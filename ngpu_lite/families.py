@@ -228,6 +228,20 @@ def _mul_all_ones(d: int, rng: random.Random) -> Case:
     return (1 << d) - 1, rng.getrandbits(d)
 
 
+def _mul_near_power(d: int, rng: random.Random) -> Case:
+    """`a × b` with `b` the nearest whole number to `t·2^k / a`: the product lies within `a` of
+    `t·2^k`, so a run of up to `d − 2` zeros (or ones) sits in its middle, where the carries of
+    the column sums must cancel exactly (every wrong one of 256 fresh 20-bit products of the shipped
+    model had an inner run of at least 6 zeros)."""
+    if d < 4:
+        return rng.getrandbits(d), rng.getrandbits(d)
+    k = rng.randint(d + 1, 2 * d - 2)
+    a = rng.getrandbits(d) | (1 << (d - 1))
+    t = rng.randrange(1, 1 << (2 * d - 1 - k))
+    b = min((t << k) // a + rng.getrandbits(1), (1 << d) - 1)
+    return (a, b) if rng.getrandbits(1) else (b, a)
+
+
 def _documented(gen: Callable[[int, random.Random], Case], doc: str) -> Generator:
     def draw(d: int, rng: random.Random) -> Case:
         return gen(d, rng)
@@ -337,7 +351,8 @@ def _on_string(gen: Callable[[int, random.Random], list[int]], task: str) -> Gen
 FAMILIES: dict[str, dict[str, Generator]] = {
     "badd": ADD_FAMILIES,
     "bmul": {**{name: _documented(gen, _MUL_DOCS[name]) for name, gen in MUL_FAMILIES.items()},
-             "alternating bits": _mul_alternating, "all ones × random": _mul_all_ones},
+             "alternating bits": _mul_alternating, "all ones × random": _mul_all_ones,
+             "product near t·2^k": _mul_near_power},
     **{task: {name: _on_string(gen, task) for name, gen in STRING_FAMILIES.items()}
        for task in ("copy", "reverse", "duplicate", "sort")},
 }
@@ -352,13 +367,18 @@ def _families_of(task: str | Task) -> dict[str, Generator]:
     return FAMILIES[t.name]
 
 
-def training_operands(task: str | Task, digits: int, rng: random.Random
-                      ) -> tuple[list[int], list[int] | None]:
+def training_operands(task: str | Task, digits: int, rng: random.Random,
+                      families: Sequence[str] = ()) -> tuple[list[int], list[int] | None]:
     """Operands of one structured training example, drawn with the training stream `rng`: a family
-    of `task` other than `random`, chosen uniformly, written at `digits` digits. What
-    `make_batch(..., structured=share)` mixes into training (beyond the paper, which trained
-    on random operands only)."""
-    gens = [g for name, g in _families_of(task).items() if name != "random"]
+    of `task` other than `random` (or one of `families`, if named), chosen uniformly, written at
+    `digits` digits. What `make_batch(..., structured=share)` mixes into training (beyond the
+    paper, which trained on random operands only)."""
+    known = _families_of(task)
+    unknown = [f for f in families if f not in known]
+    if unknown:
+        raise TaskError(f"unknown family {unknown[0]!r} of {get_task(task).name}; "
+                        f"families: {', '.join(known)}")
+    gens = [g for name, g in known.items() if (name in families if families else name != "random")]
     return case_digits(task, rng.choice(gens)(digits, rng), digits)
 
 
@@ -513,15 +533,22 @@ def families_table(model_for: Callable[[str], torch.nn.Module], tasks: Iterable[
             "families": {task: {f: family_doc(task, f) for f in rows.get(task, {})} for task in tasks}}
 
 
-def update_families(old: dict, new: dict) -> dict:
+def update_families(old: dict, new: dict, families_only: bool = False) -> dict:
     """`new`'s tasks over an `old` families file: the other tasks keep their rows, models,
-    family notes and the command that measured them (in `commands`, task by task)."""
+    family notes and the command that measured them (in `commands`, task by task). With
+    `families_only` (a new family measured on an unchanged model) only `new`'s families of a task
+    are replaced and its other families kept; their commands are both kept, joined by `; `."""
     commands = {t: old.get("commands", {}).get(t, old.get("command", "?")) for t in old["rows"]}
-    commands.update({t: new.get("command", "?") for t in new["rows"]})
+    for t in new["rows"]:
+        command = new.get("command", "?")
+        commands[t] = f"{commands[t]}; {command}" if families_only and t in commands else command
     merged = dict(new, commands=commands)
     for key in ("rows", "models", "families"):
         merged[key] = {**{t: v for t, v in old.get(key, {}).items() if t not in new["rows"]},
                        **new.get(key, {})}
+        if families_only and key != "models":
+            for t, fams in new.get(key, {}).items():
+                merged[key][t] = {**old.get(key, {}).get(t, {}), **fams}
     order = list(old["rows"]) + [t for t in new["rows"] if t not in old["rows"]]
     merged["rows"] = {t: merged["rows"][t] for t in order}
     return merged
@@ -602,7 +629,8 @@ def _main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="output folder (default: the repository's figures/)")
     ap.add_argument("--update", action="store_true",
                     help="keep the other tasks' rows of an existing file (a measured task's row "
-                         "is replaced whole: its model may have changed)")
+                         "is replaced whole: its model may have changed; with --families only "
+                         "those families' rows, for a family added on an unchanged model)")
     args = ap.parse_args(argv)
     from .checkpoints import pretrained
     from .zoo import FIGURES_DIR
@@ -620,7 +648,8 @@ def _main(argv: list[str] | None = None) -> int:
     out = args.out or FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
     if args.update and (out / f"{args.name}.json").exists():
-        res = update_families(json.loads((out / f"{args.name}.json").read_text()), res)
+        res = update_families(json.loads((out / f"{args.name}.json").read_text()), res,
+                              families_only=bool(args.families))
     (out / f"{args.name}.json").write_text(json.dumps(res, indent=1) + "\n")
     (out / f"{args.name}.md").write_text(families_markdown(res) + "\n")
     families_plot(res).savefig(out / f"{args.name}.png", dpi=120)

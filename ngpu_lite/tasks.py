@@ -247,7 +247,7 @@ def random_operands(task: str | Task, digits: int, rng: random.Random) -> tuple[
 
 def make_batch(
     task: str | Task, digits: Sequence[int], rng: random.Random, target: str = "pad",
-    width: int | None = None, structured: float = 0.0,
+    width: int | None = None, structured: float = 0.0, families: Sequence[str] = (),
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A batch with one example per entry of `digits` (lengths may differ).
 
@@ -255,7 +255,8 @@ def make_batch(
     to `width`), and each example's own length `[B]` (the model runs that many steps for it).
     `target` is the answer format (see `encode`). With `structured` > 0 that share of the
     examples (on average) comes from the task's structured families (`families.training_operands`)
-    instead of uniformly random operands; at 0 the stream is exactly as before.
+    instead of uniformly random operands (from `families` only, if named); at 0 the stream is
+    exactly as before.
     """
     t = get_task(task)
     if structured:
@@ -263,7 +264,7 @@ def make_batch(
 
     def operands(d: int):
         if structured and rng.random() < structured:
-            return training_operands(t, d, rng)
+            return training_operands(t, d, rng, families)
         return random_operands(t, d, rng)
 
     return stack_examples([encode(t, *operands(d), target=target) for d in digits], width)

@@ -90,6 +90,8 @@ class Preset:
     # beyond the paper: this share of training examples drawn from the task's structured families
     # (leading zeros, long carries, runs, ...; `families.training_operands`), the rest random
     structured: float = 0.0
+    # which families that share draws from, uniformly (empty: every family of the task but random)
+    structured_families: tuple[str, ...] = ()
     # beyond the paper, bucket training only: this share of each bucket's examples replays
     # training examples the model got wrong in earlier steps (hard-example replay), oldest first
     replay: float = 0.0
@@ -363,7 +365,7 @@ def bucket_step(model: NeuralGPU, t, p: Preset, rng: random.Random, dropout: flo
     ce, sat, scored = 0.0, 0.0, []
     for b, sizes in zip(p.bins, sample_bins(p, rng), strict=True):
         x, y, lengths = make_batch(t, sizes, rng, target=model.config.target, width=b,
-                                   structured=p.structured)
+                                   structured=p.structured, families=p.structured_families)
         if p.replay and pool is not None:
             queue = pool.setdefault(b, [])
             k = min(len(queue), round(p.replay * len(sizes)))
@@ -688,6 +690,10 @@ def _train(
 
     t = get_task(task)
     p = get_preset(preset, **overrides)
+    if p.structured_families:  # an unknown family fails here, not at its first draw
+        from .families import training_operands
+
+        training_operands(t, max(p.min_digits, 1), random.Random(0), p.structured_families)
     tests = [] if until is None else [tuple(until)] if isinstance(until[0], int) else [
         tuple(u) for u in until]
     passed_label = f"generalised {[list(u) for u in tests] if len(tests) > 1 else list(tests[0])}" \
@@ -811,7 +817,8 @@ def _train(
                     digits = sample_digits(p, state["digits"], rng)
                 rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
                 x, y, lengths = make_batch(t, digits, rng, target=model.config.target,
-                                           structured=p.structured)
+                                           structured=p.structured,
+                                           families=p.structured_families)
                 x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
                 with autocast(dev, p.precision):
                     logits = forward_buckets(model, x, lengths, rate, p.buckets)

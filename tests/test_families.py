@@ -290,3 +290,51 @@ def test_update_replaces_the_measured_tasks_rows_and_keeps_the_others():
     assert got["rows"]["badd"] == {"random": {"2000": {"exact": 1.0}}}
     assert got["rows"]["copy"] == old["rows"]["copy"] and got["models"] == {"badd": "new", "copy": "c"}
     assert got["commands"] == {"badd": "second", "copy": "first"}
+
+
+def test_update_of_named_families_keeps_the_tasks_other_families():
+    """Catches `--families F --update` (a family added on an unchanged model) wiping the task's
+    other families, or forgetting the command that measured them."""
+    from ngpu_lite.families import update_families
+
+    old = {"command": "first", "rows": {"bmul": {"random": {"20": {"exact": 0.9}}}},
+           "models": {"bmul": "m"}, "families": {"bmul": {"random": "r"}}}
+    new = {"command": "second", "rows": {"bmul": {"new": {"20": {"exact": 0.6}}}},
+           "models": {"bmul": "m"}, "families": {"bmul": {"new": "n"}}}
+    got = update_families(old, new, families_only=True)
+    assert got["rows"]["bmul"] == {"random": {"20": {"exact": 0.9}}, "new": {"20": {"exact": 0.6}}}
+    assert got["families"]["bmul"] == {"random": "r", "new": "n"}
+    assert got["commands"]["bmul"] == "first; second"
+    assert update_families(old, new)["rows"]["bmul"] == new["rows"]["bmul"]  # whole, by default
+
+
+def test_products_near_a_multiple_of_a_power_of_two_have_a_run_inside():
+    """Catches the `product near t·2^k` family losing its shape: each product lies within the
+    larger operand of a multiple of 2^(d+1), so bits d..k-1 form one run of zeros or of ones."""
+    d = 24
+    runs = []
+    for a, b in family_cases("bmul", "product near t·2^k", d, 40, seed=3):
+        assert 0 <= a < 2**d and 0 <= b < 2**d
+        rest = (a * b) % 2 ** (d + 1)
+        assert min(rest, 2 ** (d + 1) - rest) <= max(a, b)
+        bits = f"{a * b:0{2 * d}b}"[::-1]  # lower-endian
+        run = bits[d]
+        runs.append(len(bits[d:]) - len(bits[d:].lstrip(run)))
+    assert max(runs) >= d // 2  # long runs occur, up to the width
+
+
+def test_training_operands_draw_only_the_named_families():
+    """Catches `structured_families` being ignored (every family drawn) or an unknown family
+    accepted, in the draw and at the start of training."""
+    from ngpu_lite.families import training_operands
+    from ngpu_lite.tasks import from_digits
+    from ngpu_lite.train import train
+
+    rng = random.Random(0)
+    for _ in range(30):
+        a, b = training_operands("bmul", 12, rng, ("powers of two",))
+        assert bin(from_digits(a, 2)).count("1") == 1 and bin(from_digits(b, 2)).count("1") == 1
+    with pytest.raises(TaskError, match="unknown family 'primes' of bmul"):
+        training_operands("bmul", 12, rng, ("primes",))
+    with pytest.raises(TaskError, match="unknown family 'primes' of badd"):
+        train("badd", "fast", steps=1, structured=0.5, structured_families=("primes",))
