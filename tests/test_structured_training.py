@@ -23,9 +23,9 @@ def test_the_structured_share_of_examples_comes_from_the_families(monkeypatch):
     calls = []
     real = families.training_operands
 
-    def counting(task, digits, rng):
+    def counting(task, digits, rng, families=()):
         calls.append(rng)
-        return real(task, digits, rng)
+        return real(task, digits, rng, families)
 
     monkeypatch.setattr(families, "training_operands", counting)
     rng = random.Random(0)
