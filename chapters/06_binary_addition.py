@@ -366,8 +366,9 @@ print(f"What we saw: the {MODEL}, trained on at most 20 bits, was exact on "
 results_path = FIGURES_DIR / "results.json"
 if results_path.exists():
     table = json.loads(results_path.read_text())
-    print(f"measured by '{table.get('command', 'make results')}' on {table.get('hardware', '?')}, "
-          f"{table.get('started', '?')}")
+    print(f"figures/results.json, last updated by '{table.get('command', 'make results')}' on "
+          f"{table.get('hardware', '?')}, {table.get('started', '?')} (each row keeps its own "
+          "measurement until its model is re-shipped)")
     for name, label in (("badd", "improved Neural GPU (2017)"), ("lstm-badd", "LSTM + attention")):
         row = table.get("rows", {}).get(name)
         if row is None:
