@@ -357,8 +357,8 @@ table = json.loads(results_path.read_text()) if results_path.exists() else {}
 row = table.get("rows", {}).get("bmul", {})
 label = table.get("models", {}).get("bmul", model_name(model.config))
 if row:
-    print(f"results table, measured by '{table.get('command', 'make results')}' on "
-          f"{table.get('hardware', '?')}, {table.get('started', '?')}; {label}:")
+    print(f"figures/results.json (last updated by '{table.get('command', 'make results')}' on "
+          f"{table.get('hardware', '?')}, {table.get('started', '?')}), its row for {label}:")
     for d, r in sorted(row.items(), key=lambda kv: int(kv[0])):
         print(f"{d:>5} bits: exact {100 * r['exact']:5.1f}% of {r['samples']:4d}, per bit "
               f"{100 * r['per_symbol']:.3f}% (paper: {PAPER['bmul'].get(int(d), '-')}% exact)")
@@ -450,7 +450,8 @@ if old_path.exists():
     old = json.loads(old_path.read_text())
     man = old["manifest"]
     print(f"fast preset: {man['steps']} steps in {man['wall_seconds'] / 60:.0f} minutes, m = "
-          f"{man['config']['m']}; measured by '{old['results_measured']['command']}':")
+          f"{man['config']['m']}; from the results file then (last updated by "
+          f"'{old['results_measured']['command']}'):")
     for d, r in old["results_row"].items():
         print(f"{d:>5} bits: exact {100 * r['exact']:5.1f}% of {r['samples']}, per bit "
               f"{100 * r['per_symbol']:.1f}%")
