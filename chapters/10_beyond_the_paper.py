@@ -552,8 +552,8 @@ else:
 # README's results table measure it on 64 fresh 2000-bit sums.
 
 # %% [markdown]
-# A jump of that size, at once, is a shock, though: in trials recorded in `benchmarks/README.md`
-# (run F), other seeds than seed 0 lost much of what they had fit under it.
+# A jump of that size, at once, is a shock, though: in trials noted in `benchmarks/README.md`
+# (run F; their logs were not kept), other seeds than seed 0 lost much of what they had fit under it.
 # So the `fast` preset now climbs to 0.5 in steps of 0.1 (`dropout_step`), one step per epoch in
 # which the error at 20 digits is below the curriculum's threshold: a curriculum for the noise, as
 # the paper's is for the length. `benchmarks/run.py` measures what a reader waits for: wall time

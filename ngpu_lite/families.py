@@ -10,7 +10,8 @@ Cases. A case is a tuple of non-negative Python integers, each written at a fixe
 `tasks.to_digits` (lowest digit first, leading zeros included), as `tasks.random_operands` draws:
 `(a, b)` for badd and bmul, two operands of `digits` bits; `(s,)` for copy, reverse, duplicate and
 sort, one string of `case_width(task, digits)` symbols (`2·digits + 1`, or `digits` for
-duplicate, so that "20 bits" is a 41-long input for every task) whose symbol `i` (reading order)
+duplicate, so that "20 bits" is a 41-long input for every task but duplicate, whose input is
+40 long) whose symbol `i` (reading order)
 is bit `i` of `s`. `case_digits` turns a case into the digit lists `tasks.encode` takes.
 
 Carry chains. Write `a` and `b` in binary, position 0 the lowest bit. Position `i` is a
@@ -141,7 +142,8 @@ def _add_random(d: int, rng: random.Random) -> Case:
 
 def _add_leading_zeros(d: int, rng: random.Random) -> Case:
     """Short operands (1 to d/4 bits, top bit set) under a run of leading zeros, down to all but
-    one digit zero (`0…01 + 0…01`): the inputs Price et al. found to break Neural GPUs."""
+    one digit zero (`0…01 + 0…01`): the addition analogue of Price et al.'s `000…002 × 000…002`,
+    the multiplication they found to break Neural GPUs."""
     def short() -> int:
         n = rng.randint(1, max(1, d // 4))
         return (1 << (n - 1)) | rng.getrandbits(n - 1)

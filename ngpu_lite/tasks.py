@@ -232,7 +232,7 @@ def random_operands(task: str | Task, digits: int, rng: random.Random) -> tuple[
     """Random lower-endian operands of exactly `digits` digits (leading zeros allowed).
 
     One-operand tasks get a string of `2*digits + 1` symbols (`digits` for duplicate), so that every
-    task's input has the same length for the same `digits`.
+    task's input has the same length for the same `digits` (`2*digits + 1`; duplicate's is `2*digits`).
     """
     t = get_task(task)
     if digits < 1:

@@ -401,7 +401,8 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
             res = evaluate_baseline(lstm, "badd", d, samples[d], seed=10_000 + d)
             row[str(d)] = {"exact": res["exact"], "per_symbol": res["per_symbol"],
                            "samples": res["samples"], "length": length_for(d),
-                           "seconds": round(time.time() - start, 1)}
+                           "seconds": round(time.time() - start, 1),
+                           "stream": f"evaluation, seed {10_000 + d}"}
         rows["lstm-badd"] = row
     return {"command": "python -m ngpu_lite.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
             "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,

@@ -563,7 +563,7 @@ for label, res in (("before", before), ("after", after)):
 # about 100 times a 200-bit one). And the settings of the fine-tune were chosen by trying a few on
 # cases like these while this answer was written, so its gain is an optimistic estimate: measure
 # a fine-tuned model on fresh cases before trusting it, as chapter 11 does for a chosen run.
-# `FT_STEPS` steps are a few percent of the model's 6,650.
+# `FT_STEPS` steps are a few percent of the model's 11,529 (both phases).
 #
 # ## Exercise 5
 #
