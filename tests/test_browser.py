@@ -133,6 +133,8 @@ def lab(tmp_path):
 
 
 def test_chapter_8_runs_in_jupyterlab_and_the_step_slider_redraws(lab, tmp_path):
+    """Chapter 8 runs in JupyterLab, the slider's last step redraws the explorer with the answer, a bad digit
+    gives a message. Catches callbacks that never fire in a browser, or input errors as tracebacks."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:

@@ -114,6 +114,8 @@ def test_pretrained_paper_model_is_its_own_file(monkeypatch, tmp_path):
 
 
 def test_shipped_names_split_back_into_task_and_model():
+    """`split_name` inverts `shipped_name` for both models, and the improved model keeps the bare task name.
+    Catches a suffix that `split_name` does not strip, or the default file renamed (e.g. 'badd-improved')."""
     from ngpu_lite.checkpoints import shipped_name, split_name
 
     for task in ("badd", "copy"):

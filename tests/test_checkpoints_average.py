@@ -14,6 +14,8 @@ def _saved(tmp_path, name, seed, **config):
 
 
 def test_average_of_checkpoints_is_the_mean_of_every_weight(tmp_path):
+    """Averaging three checkpoints gives every parameter's elementwise mean, in eval mode. Catches a sum not
+    divided by the count, weights paired under the wrong names, or the average left in training mode."""
     a = _saved(tmp_path, "a", 0, w=1, m=8, l=1)
     b = _saved(tmp_path, "b", 1, w=1, m=8, l=1)
     c = _saved(tmp_path, "c", 2, w=1, m=8, l=1)
@@ -25,6 +27,8 @@ def test_average_of_checkpoints_is_the_mean_of_every_weight(tmp_path):
 
 
 def test_models_of_different_sizes_cannot_be_averaged(tmp_path):
+    """Models of different configs, or no models at all, are refused with a clear CheckpointError. Catches a
+    raw load_state_dict shape error (or a silent average of mismatched models) instead of the message."""
     _saved(tmp_path, "a", 0, w=1, m=8, l=1)
     _saved(tmp_path, "b", 0, w=1, m=12, l=1)
     with pytest.raises(checkpoints.CheckpointError, match="share one config"):

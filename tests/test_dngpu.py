@@ -18,6 +18,8 @@ BINS = (8, 12, 16, 20, 25, 28, 31, 36, 41)
 
 
 def test_clipped_adamax_follows_dngpus_update_rule_by_hand():
+    """Two ClippedAdamax steps match DNGPU's rule by hand: clip ±(1.2·v + 1e-4), no bias correction of m, v =
+    max(β2·v, |g|). Catches torch's bias-corrected Adamax, a bound from the new v, or no clip."""
     p = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
     opt = ClippedAdamax([p], lr=0.1, beta2=0.5, eps=1e-8)
     # step 1: v = 0, so every gradient value is clipped to ±1e-4
@@ -38,12 +40,16 @@ def test_clipped_adamax_follows_dngpus_update_rule_by_hand():
 
 
 def test_beta2_is_annealed_towards_one_with_a_floor():
+    """β2 starts at 0.99, halves its distance to 1 every 2000 steps and stops at 1 − 0.0005. Catches a wrong
+    half-life or a missing floor (β2 → 1, so v would never forget a large gradient)."""
     assert dngpu_beta2(0) == pytest.approx(0.99)
     assert dngpu_beta2(2000) == pytest.approx(0.995)
     assert dngpu_beta2(100_000) == pytest.approx(0.9995)  # 1 − max(0.0005, …)
 
 
 def test_bins_pool_the_odd_lengths_up_to_each_bin():
+    """`bin_digits` puts each operand size d in the first bin holding its length 2d + 1, covering 1..20 once.
+    Catches an off-by-one at a bin edge (length equal to the bin) or a size dropped or counted twice."""
     groups = bin_digits(BINS)
     assert groups[0] == [1, 2, 3]  # lengths 3, 5, 7 in bin 8
     assert groups[1] == [4, 5]  # 9, 11 in bin 12
@@ -53,6 +59,8 @@ def test_bins_pool_the_odd_lengths_up_to_each_bin():
 
 
 def test_every_bucket_every_step_with_about_5_percent_shorter():
+    """`sample_bins` fills all 9 buckets with `batch` sizes every step, none longer than its bucket, about 5%
+    from shorter buckets. Catches a skipped or short bucket, oversize examples, or `shorter` ignored."""
     p = get_preset("dngpu")
     rng = random.Random(0)
     shorter = total = 0
@@ -68,6 +76,8 @@ def test_every_bucket_every_step_with_about_5_percent_shorter():
 
 
 def test_products_are_written_with_zeros_to_the_inputs_length():
+    """target='zeros' writes the product with zeros to the input's length and decode drops them; the paper's
+    format keeps a stray zero visible. Catches zeros padded as PAD, a model's error hidden, or '' for 0."""
     x, y = encode("bmul", [1, 1], [1, 0])  # 3 × 1 = 3, lower-endian
     assert len(x) == 5 and y == [2, 2, 0, 0, 0]
     x, y = encode("bmul", [1, 1], [1, 0], target="zeros")
@@ -79,12 +89,16 @@ def test_products_are_written_with_zeros_to_the_inputs_length():
 
 
 def test_a_bucket_batch_is_padded_to_the_bin_width():
+    """`make_batch(width=8)` pads to the bin width but keeps each example's own length, its zeros target
+    ending at that length. Catches width ignored, lengths set to the width, or target zeros in the padding."""
     x, y, lengths = make_batch("bmul", [2, 3], random.Random(0), target="zeros", width=8)
     assert x.shape == (2, 8) and lengths.tolist() == [5, 7]
     assert (y[0, :5] > 0).all() and (y[0, 5:] == 0).all()
 
 
 def test_linear_input_layer_is_hard_tanh_of_an_affine_map():
+    """The linear input layer writes hard_tanh(E[x] + b) into the first column. Catches tanh in place of hard
+    tanh, the bias left out, or the clamp taken before the bias is added."""
     torch.manual_seed(0)
     model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, input_layer="linear",
                       init="glorot")
@@ -97,6 +111,8 @@ def test_linear_input_layer_is_hard_tanh_of_an_affine_map():
 
 
 def test_glorot_init_bounds_every_kernel():
+    """init='glorot' draws the CGRU kernels up to ±sqrt(6 / (fan_in + fan_out)), fans 3·m, while unit init is
+    wider. Catches the option ignored (unit scaling kept) or fans computed without the kernel width."""
     torch.manual_seed(0)
     m = 96
     model = NeuralGPU(w=1, m=m, l=1, hard=True, init="glorot")
@@ -109,6 +125,8 @@ def test_glorot_init_bounds_every_kernel():
 
 
 def test_a_short_example_in_a_bucket_holds_zeros_beyond_its_end():
+    """Under DNGPU's mask a short example runs the bucket's 8 steps, its cells past its end exactly 0 at every
+    step. Catches the mask applied only at the start (state leaking into padding) or steps cut short."""
     torch.manual_seed(0)
     model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, input_layer="linear")
     x, y, lengths = make_batch("bmul", [2, 3], random.Random(1), target="zeros", width=8)
@@ -122,6 +140,8 @@ def test_a_short_example_in_a_bucket_holds_zeros_beyond_its_end():
 
 
 def test_saturation_sum_counts_every_unit_past_the_limit():
+    """`saturation_sum` is DNGPU's sum, by hand, of every gate, candidate and input pre-activation past ±0.9
+    (input × length). Catches a mean for the sum, a term left out, or the limit ignored."""
     torch.manual_seed(0)
     model = NeuralGPU(w=1, m=6, l=1, hard=True, diagonal=True, input_layer="linear",
                       saturation_limit=0.9)
@@ -152,6 +172,8 @@ def test_saturation_sum_counts_every_unit_past_the_limit():
 
 
 def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
+    """A dngpu run trains, and each epoch sets the saturation weight to min(saturation, lr·loss / mean raw
+    cost). Catches the weight never updated, taken from the summed cost, or not capped at `saturation`."""
     small = get_preset("dngpu", model=dict(get_preset("dngpu").model, m=12), bins=(8, 12),
                        batch=4, epoch_steps=2)
     res = train("bmul", small, steps=4, progress=False)
@@ -214,6 +236,8 @@ def test_replay_puts_the_examples_a_step_got_wrong_back_into_the_next_steps_batc
 
 
 def test_replay_is_refused_without_buckets_and_outside_0_to_1():
+    """Replay needs bucket training and a share below 1. Catches replay silently ignored by a preset without
+    bins, or a share of 1 that would train on old examples only."""
     with pytest.raises(ValueError, match="bucket training only"):
         get_preset("fast", replay=0.25)
     with pytest.raises(ValueError, match="replay is a share"):
@@ -221,6 +245,9 @@ def test_replay_is_refused_without_buckets_and_outside_0_to_1():
 
 
 def test_a_run_with_replay_resumes_as_the_same_run_its_pool_saved_in_the_checkpoint(tmp_path):
+    """A replay run resumed twice ends with the uninterrupted run's weights, its bounded pool in the
+    checkpoint. Catches a pool not saved (the resume starts it empty and diverges) or one that grows
+    without bound."""
     kw = dict(seed=1, progress=False, checkpoint_every=4)
     whole = train("bmul", _small(replay=0.25), out=tmp_path / "a", steps=12, **kw)
     for stop in (4, 8, 12):

@@ -40,10 +40,14 @@ from ngpu_lite.tasks import TaskError, encode, get_task, to_digits
     ],
 )
 def test_hand_worked(a, b, chains):
+    """`carry_chains` matches chains worked by hand: propagate runs, kills and chains that touch. Catches a
+    chain not ended by a kill or a new generate, or the last carry (past the top bit) dropped."""
     assert carry_chains(a, b) == chains
 
 
 def test_price_family_runs_k_positions():
+    """a + (2^k − a) for odd a gives one chain of exactly k positions, up to 200 bits. Catches an off-by-one
+    chain length or a width limit on the integers (fixed-size arithmetic)."""
     rng = random.Random(0)
     for k in (1, 2, 5, 20, 200):
         low = rng.getrandbits(k) | 1  # odd, below 2^k
@@ -51,6 +55,8 @@ def test_price_family_runs_k_positions():
 
 
 def test_symmetric_and_complement():
+    """a + a gives one chain of 1 per set bit and a + its complement carries nowhere. Catches a propagate
+    counted with no carry in flight, or a generate that does not close the chain before it."""
     rng = random.Random(1)
     for _ in range(50):
         a = rng.getrandbits(300)
@@ -59,6 +65,8 @@ def test_symmetric_and_complement():
 
 
 def test_lengths_add_up_to_the_carries_of_the_sum():
+    """Up to 2000 bits the chains sum to the carried positions (a + b) ^ a ^ b, one per generate, whatever the
+    operand order. Catches chains miscounted at any width, or asymmetric in a and b."""
     rng = random.Random(2)
     for width in (1, 2, 8, 64, 2000):
         for _ in range(30):
@@ -70,6 +78,8 @@ def test_lengths_add_up_to_the_carries_of_the_sum():
 
 
 def test_rejects_negative_and_non_integers():
+    """Negative operands raise ValueError and floats TypeError. Catches a silent wrong answer from the bits of
+    a negative number, or a float accepted."""
     with pytest.raises(ValueError):
         carry_chains(-1, 3)
     with pytest.raises(TypeError):

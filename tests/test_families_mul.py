@@ -5,10 +5,12 @@ import torch
 
 from ngpu_lite import NeuralGPU
 from ngpu_lite.families import MUL_FAMILIES, evaluate_cases, family_cases
-from ngpu_lite.tasks import TaskError, eval_stream, random_operands, to_digits
+from ngpu_lite.tasks import TaskError, eval_stream, to_digits
 
 
 def test_each_family_has_its_shape_at_full_width():
+    """Each bmul family draws operands of its named shape, all below 2^d and not one repeated case. Catches a
+    generator mapped to the wrong family, operands wider than d bits, or a generator reseeded per case."""
     d = 40
     few = family_cases("bmul", "few set bits", d, 50)
     assert all(a.bit_count() == b.bit_count() == 3 for a, b in few)
@@ -25,13 +27,14 @@ def test_each_family_has_its_shape_at_full_width():
 
 
 def test_family_stream_is_seeded_and_not_the_evaluation_stream():
-    assert family_cases("bmul", "random", 20, 5, seed=3) == family_cases("bmul", "random", 20, 5, 3)
+    """`family_cases` is reproducible for one seed, uses its seed, and draws from the families' own
+    stream. Catches an unseeded or seed-ignoring generator, and families drawn from the plain
+    evaluation stream (the same generator fed by `eval_stream(seed)` must give other cases)."""
+    a = family_cases("bmul", "random", 20, 5, seed=3)
+    assert a == family_cases("bmul", "random", 20, 5, 3)
+    assert a != family_cases("bmul", "random", 20, 5, seed=4)
     rng = eval_stream(3)
-    plain = []
-    for _ in range(5):
-        a, b = random_operands("bmul", 20, rng)
-        plain.append((int("".join(map(str, reversed(a))), 2), int("".join(map(str, reversed(b))), 2)))
-    assert family_cases("bmul", "random", 20, 5, seed=3) != plain
+    assert a != [MUL_FAMILIES["random"](20, rng) for _ in range(5)]
 
 
 class Multiplies(NeuralGPU):
@@ -51,6 +54,8 @@ class Multiplies(NeuralGPU):
 
 
 def test_evaluate_cases_counts_exact_answers_and_keeps_the_wrong_cases():
+    """`evaluate_cases` scores each case exact or not and lists exactly the wrong ones, in order. Catches
+    cases paired with another case's prediction, or right cases listed as wrong."""
     model = Multiplies(w=1, m=4, l=1, target="zeros")
     assert evaluate_cases(model, "bmul", family_cases("bmul", "square a·a", 12, 16, 1), 12)[
         "exact"] == pytest.approx(sum(a.bit_count() != 1 for a, _ in family_cases(
@@ -60,6 +65,8 @@ def test_evaluate_cases_counts_exact_answers_and_keeps_the_wrong_cases():
 
 
 def test_unknown_family_or_task_is_one_clear_error():
+    """An unknown family, or a task without families, raises TaskError saying so. Catches a bare KeyError
+    escaping from the family table."""
     with pytest.raises(TaskError, match="unknown family"):
         family_cases("bmul", "primes", 8, 4)
     with pytest.raises(TaskError, match="no families"):

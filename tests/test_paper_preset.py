@@ -80,6 +80,8 @@ def test_input_convolution_bias_stays_out_of_padding():
 
 
 def test_other_input_layers_have_no_input_convolution():
+    """The fast, tiny and dngpu presets and a default model have no 1×1 input convolution. Catches the 2016
+    input layer leaking into other models (their shipped checkpoints would no longer load)."""
     for preset in ("fast", "tiny", "dngpu"):
         model = NeuralGPU(**PRESETS[preset].model)
         assert not hasattr(model, "input_weight")
@@ -104,6 +106,8 @@ def test_paper_relax_sets_differ_at_start():
 
 
 def test_shared_relax_sets_still_start_identical():
+    """By default (relax_init='shared') every relaxation set starts identical; an unknown relax_init is
+    refused. Catches the paper's independent draw becoming the default, or a typo accepted."""
     torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8, relax_sets=3)
     for p in model.stacked_parameters():
@@ -144,6 +148,8 @@ def test_paper_averaging_assigns_the_mean_and_keeps_the_sets():
 
 
 def test_paper_pull_grows_below_its_limit_without_averaging():
+    """Below its limit a fitted epoch grows the pull ×1.2 and leaves the sets alone; from 0.0005 the 31st
+    fitted epoch averages. Catches averaging before the limit, or grow-then-average in one epoch (30th)."""
     p = get_preset("paper")
     torch.manual_seed(0)
     model = NeuralGPU(**SMALL)
@@ -159,6 +165,8 @@ def test_paper_pull_grows_below_its_limit_without_averaging():
 
 
 def test_merge_averaging_still_merges_once():
+    """`average_sets` still merges r sets into one, `assign_mean` keeps r equal sets, and tiny keeps `merge`.
+    Catches assign_mean dropping sets, or the paper's assign rule leaking into other presets."""
     torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8, relax_sets=3)
     average_sets(model)
@@ -223,6 +231,8 @@ def test_paper_curriculum_advances_one_length():
 
 
 def test_paper_curriculum_in_training_starts_at_length_6_and_moves_by_one():
+    """A paper run with every epoch fitted logs lengths 6, 7, 8 (digits 2, 3, 3) and ends at 4 digits. Catches
+    the training loop starting at start_digits, or advancing a digit (not a length) per epoch."""
     res = train("badd", "paper", seed=0, steps=6, progress=False, device="cpu", model=SMALL,
                 batch=4, epoch_steps=2, threshold=1.01)  # every epoch counts as fitted
     assert [r["length"] for r in res.history] == [6, 7, 8]
@@ -250,6 +260,8 @@ def test_paper_error_counts_every_batch_up_to_the_current_length():
 
 
 def test_digits_curriculum_is_the_default_of_the_other_presets():
+    """fast, tiny and dngpu keep the digits curriculum, merge averaging and mean loss; an unknown
+    curriculum_rule is refused. Catches the paper preset's 2016 options leaking into the others' defaults."""
     for name in ("fast", "tiny", "dngpu"):
         p = PRESETS[name]
         assert (p.curriculum_rule, p.relax_average, p.loss_norm) == ("digits", "merge", "mean")
@@ -260,6 +272,8 @@ def test_digits_curriculum_is_the_default_of_the_other_presets():
 
 # --- learning rate --------------------------------------------------------------------------
 def test_paper_advance_writes_a_large_perplexity_so_no_decay_follows():
+    """An advancing epoch writes 10⁶ into the perplexity memory, so a worse perplexity does not decay the lr;
+    without the advance it decays ×0.98. Catches the 2016 'forget last perplexities' step missing."""
     p = get_preset("paper")
     model = NeuralGPU(**SMALL)
     worse = _epoch(loss=3.0)  # perplexity e³ ≈ 20, above the remembered 1, 1, 1
@@ -272,6 +286,8 @@ def test_paper_advance_writes_a_large_perplexity_so_no_decay_follows():
 
 
 def test_paper_averaging_decays_the_learning_rate_when_the_error_is_low():
+    """Averaging under `assign` also decays the lr when the error is below threshold/3 (1/32), not at 3/32.
+    Catches that decay missing, or its bound taken as the threshold itself."""
     p = get_preset("paper")
     model = NeuralGPU(**SMALL)
     for wrong, lr in ((1, p.lr * 0.98), (3, p.lr)):  # 1/32 < 0.05 = 0.15/3; 3/32 is not
@@ -283,6 +299,8 @@ def test_paper_averaging_decays_the_learning_rate_when_the_error_is_low():
 
 # --- gradient noise, loss -------------------------------------------------------------------
 def test_paper_gradient_noise_is_off_as_in_the_2016_code():
+    """The paper preset has both gradient-noise options at 0, as the 2016 code's default scale. Catches noise
+    switched on in the paper preset (e.g. copied from another preset)."""
     assert PRESETS["paper"].noise == 0.0 and PRESETS["paper"].noise_lr == 0.0
 
 

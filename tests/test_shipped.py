@@ -104,6 +104,8 @@ def test_every_recipe_trains_the_model_it_is_named_for(name):
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_shipped_checkpoint_matches_its_manifest(path):
+    """Each shipped checkpoint's hash and file name match its manifest, it stays under 2 MB, and the manifest
+    says how it was trained. Catches a checkpoint replaced without its manifest, or provenance left out."""
     man = manifest(path)
     assert man["sha256"] == checkpoints.sha256(path), "checkpoint differs from its manifest"
     assert man["file"] == path.name
@@ -114,6 +116,8 @@ def test_shipped_checkpoint_matches_its_manifest(path):
 
 @pytest.mark.parametrize("path", NGPU, ids=lambda p: p.stem)
 def test_shipped_model_was_trained_on_at_most_20_digits(path):
+    """Each shipped model's recipe trained on at most 20 digits and its kept seed is one of the recorded runs.
+    Catches a model trained on long inputs shipped as generalising, or a kept seed from an unrecorded run."""
     man = manifest(path)
     assert man["recipe"]["max_digits"] <= 20
     assert man["kept_seed"] in [r["seed"] for r in man["runs"]]
@@ -130,6 +134,8 @@ def test_shipped_model_answers_fresh_200_digit_cases(path):
 
 
 def test_lstm_baseline_loads():
+    """The shipped LSTM baseline loads and fits short sums (over half of 5-bit additions exact). Catches a
+    baseline file that no longer loads with `load_baseline`, or loads with scrambled weights."""
     path = checkpoints.SHIPPED_DIR / "lstm-badd.pt"
     if not path.exists():
         pytest.skip("no LSTM baseline shipped")
@@ -141,6 +147,8 @@ def test_lstm_baseline_loads():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NGPU, ids=lambda p: p.stem)
 def test_shipped_model_on_2000_digit_cases(path):
+    """Each shipped model on 64 fresh 2000-digit cases is as exact as the results table says, within the
+    binomial bound. Catches a checkpoint (or forward pass) that lost the 100x length generalisation."""
     task, family = checkpoints.split_name(path.stem)
     model = pretrained(task, device="cpu", model=family)
     res = evaluate(model, task, 2000, 64, seed=2000)

@@ -35,6 +35,8 @@ def _value(symbols, base):
 
 
 def test_paper_example_5_plus_14():
+    """The paper's example 5 + 14 encodes to the exact lower-endian symbols, answer then PAD. Catches a
+    digit-order flip, a symbol off by one (digit d is d + 1), or the wrong separator."""
     # lower-endian 1 0 1 0 (5) + 0 1 1 1 (14) -> 1 1 0 0 1 (19), then PAD
     x, y = encode("badd", [1, 0, 1, 0], [0, 1, 1, 1])
     assert x == [2, 1, 2, 1, ADD_SEP, 1, 2, 2, 2]
@@ -44,6 +46,8 @@ def test_paper_example_5_plus_14():
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(["badd", "bmul", "add", "mul"]), st.integers(1, 2000), st.integers(0, 2**32))
 def test_arithmetic_targets_match_python_integers(name, digits, seed):
+    """For every arithmetic task up to 2000 digits, inputs decode to the operands and targets to their sum or
+    product, without leading zeros, then PAD. Catches carries lost at width, or padding with zeros."""
     t = get_task(name)
     a, b = random_operands(t, digits, random.Random(seed))
     x, y = encode(t, a, b)
@@ -61,6 +65,8 @@ def test_arithmetic_targets_match_python_integers(name, digits, seed):
 @given(st.sampled_from(["copy", "reverse", "duplicate", "sort"]), st.integers(1, 2000),
        st.integers(0, 2**32))
 def test_string_tasks_match_their_rule(name, digits, seed):
+    """copy, reverse, duplicate and sort targets follow their rule on inputs of the common length. Catches a
+    rule swapped, duplicate's input not padded for the copy, or a wrong input length."""
     a, _ = random_operands(name, digits, random.Random(seed))
     x, y = encode(name, a)
     assert len(x) == len(y) == length_for(digits) - (1 if name == "duplicate" else 0)
@@ -73,6 +79,8 @@ def test_string_tasks_match_their_rule(name, digits, seed):
 @given(st.integers(0, 2**2000), st.integers(0, 2**2000))
 @settings(max_examples=30, deadline=None)
 def test_human_numbers_round_trip_2000_bits(a, b):
+    """Numbers typed most-significant first come back as their exact sum and product at 2000 bits. Catches a
+    digit-order flip between `encode_text` and `decode`."""
     x, y = encode_text("badd", bin(a)[2:], bin(b)[2:])
     assert decode("badd", y) == bin(a + b)[2:]
     x, y = encode_text("bmul", bin(a)[2:], bin(b)[2:])
@@ -80,11 +88,14 @@ def test_human_numbers_round_trip_2000_bits(a, b):
 
 
 def test_decimal_human_numbers():
+    """Decimal multiplication of typed numbers decodes to 5535. Catches base 2 assumed for decimal tasks."""
     _, y = encode_text("mul", "123", "45")
     assert decode("mul", y) == "5535"
 
 
 def test_batch_mixes_lengths_and_records_them():
+    """`make_batch` pads mixed lengths to the longest and records each example's own length. Catches lengths
+    set to the batch width, or a short example not padded with PAD."""
     x, y, lengths = make_batch("badd", [1, 5, 3], random.Random(0))
     assert x.shape == y.shape == (3, 11)
     assert lengths.tolist() == [3, 11, 7]
@@ -92,6 +103,8 @@ def test_batch_mixes_lengths_and_records_them():
 
 
 def test_generators_are_seeded():
+    """Two batches drawn from equally seeded generators are identical. Catches `make_batch` drawing from the
+    global `random` or torch generator instead of the one given."""
     a = make_batch("bmul", [4, 7], random.Random(5))
     b = make_batch("bmul", [4, 7], random.Random(5))
     assert all((u == v).all() for u, v in zip(a, b, strict=True))
@@ -105,11 +118,15 @@ def test_generators_are_seeded():
     (("add", "12a", "3"), "outside base 10"),
 ])
 def test_bad_operands_raise_clear_errors(bad, message):
+    """Bad typed operands (a digit outside the base, an empty or missing operand) raise TaskError saying
+    which. Catches garbage silently encoded, or a bare ValueError or IndexError."""
     with pytest.raises(TaskError, match=message):
         encode_text(*bad)
 
 
 def test_unknown_task_lists_known_ones():
+    """An unknown task is refused with a message listing the known ones, and all eight tasks exist. Catches a
+    bare KeyError, or a task dropped from the table."""
     with pytest.raises(TaskError, match="badd"):
         get_task("division")
     assert set(TASKS) >= {"copy", "reverse", "duplicate", "sort", "badd", "bmul", "add", "mul"}

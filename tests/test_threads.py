@@ -49,11 +49,14 @@ def test_keep_leaves_openmp_and_torch_alone():
 
 
 def test_a_number_asks_for_that_many_threads():
+    """NGPU_THREADS=3 gives torch 3 threads and reports 3. Catches the number ignored for the auto choice."""
     assert _fresh(NGPU_THREADS="3")[1:3] == ["3", "3"]
 
 
 @pytest.mark.parametrize("bad", ["zero", "0", "-2", "1.5"])
 def test_a_bad_thread_setting_is_one_clear_error(monkeypatch, bad):
+    """A zero, negative, fractional or non-numeric NGPU_THREADS raises ValueError naming the variable. Catches
+    int() errors escaping, or 0 threads passed to torch."""
     monkeypatch.setenv("NGPU_THREADS", bad)
     with pytest.raises(ValueError, match="NGPU_THREADS"):
         threads.choose_threads()
@@ -80,6 +83,8 @@ def test_busy_cores_are_left_to_the_job_holding_them(monkeypatch):
 
 
 def test_an_idle_count_gives_every_core(monkeypatch):
+    """With no busy cores auto takes every core; with more busy than there are, still 1. Catches a core held
+    back needlessly, or a thread count of 0 or below."""
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setenv("NGPU_THREADS", "auto")
     monkeypatch.setattr(threads, "cores", lambda: 4)

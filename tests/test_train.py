@@ -14,6 +14,8 @@ def _grads(model):
 
 
 def test_gradient_noise_changes_the_gradients():
+    """`add_gradient_noise` changes every gradient in place with the std asked for. Catches noise added to
+    copies (the 2016 code's loop bug), parameters skipped, or sigma² used for sigma."""
     torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8)
     x = torch.randint(1, 3, (4, 7))
@@ -58,6 +60,8 @@ def test_noise_follows_the_code_formula():
 
 
 def test_training_with_noise_differs_from_training_without():
+    """Two runs of one seed give identical weights, and noise=1.0 changes them. Catches the training loop
+    ignoring the `noise` option, or a run that is not reproducible."""
     a = train("copy", "tiny", seed=3, steps=5, progress=False)
     b = train("copy", "tiny", seed=3, steps=5, progress=False)
     c = train("copy", "tiny", seed=3, steps=5, progress=False, noise=1.0)
@@ -67,6 +71,8 @@ def test_training_with_noise_differs_from_training_without():
 
 
 def test_curriculum_mixes_lengths_up_to_the_current_one():
+    """At 5 digits the curriculum draws mostly up to 5 but mixes in up to 20; without a curriculum every size
+    appears. Catches draws capped at the current length, or a non-curriculum batch of one size."""
     import random
 
     p = get_preset("paper")
@@ -79,6 +85,8 @@ def test_curriculum_mixes_lengths_up_to_the_current_one():
 
 
 def test_unknown_preset_or_option_is_refused():
+    """An unknown preset or training option raises ValueError. Catches a misspelt option (learning_rate)
+    silently ignored, so the run trains with the default."""
     with pytest.raises(ValueError, match="unknown preset"):
         get_preset("turbo")
     with pytest.raises(ValueError, match="unknown training option"):
@@ -86,6 +94,8 @@ def test_unknown_preset_or_option_is_refused():
 
 
 def test_killed_run_resumes_from_its_checkpoint(tmp_path):
+    """A rerun with more steps resumes at step 30 with one log and phase history; one with the same limit
+    trains nothing. Catches a resume that restarts the step counter at 0, or doubled log lines."""
     out = tmp_path / "run"
     first = train("copy", "tiny", out=out, seed=1, steps=30, checkpoint_every=10, progress=False)
     assert first.steps == 30
@@ -108,9 +118,8 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
 
 
 def test_relaxation_sets_are_averaged_when_the_pull_passes_its_limit():
-    res = train("copy", "tiny", seed=0, steps=100, progress=False,
-                pull=0.09, pull_limit=0.1, threshold=1.01, epoch_steps=10)
-    assert res.model.relax_sets == 1  # tiny starts with one set: stays one
+    """Once the pull passes its limit a run merges its 3 relaxation sets into one, and not before.
+    Catches averaging never triggered by the training loop, or triggered while the pull is low."""
     from ngpu_lite.train import Preset
 
     p = Preset("relaxed", model={"w": 2, "m": 8, "relax_sets": 3}, batch=8, max_digits=4,
@@ -118,6 +127,9 @@ def test_relaxation_sets_are_averaged_when_the_pull_passes_its_limit():
     res = train("copy", p, seed=0, steps=30, progress=False)
     assert res.model.relax_sets == 1
     assert any(r.get("averaged") for r in res.history)
+    low = train("copy", p, seed=0, steps=30, progress=False, pull=0.01)
+    assert low.model.relax_sets == 3
+    assert not any(r.get("averaged") for r in low.history)
 
 
 def test_small_neural_gpu_learns_copy_and_generalises_8x_longer():
@@ -130,6 +142,8 @@ def test_small_neural_gpu_learns_copy_and_generalises_8x_longer():
 
 
 def test_until_checks_run_only_every_check_every_epochs(monkeypatch):
+    """With check_every=3 the until-test runs only at every 3rd epoch's end, by default at every epoch.
+    Catches check_every ignored, or counted off by one epoch."""
     import sys
 
     tr = sys.modules["ngpu_lite.train"]  # the module: `ngpu_lite.train` names the function
@@ -156,6 +170,8 @@ def test_until_checks_run_only_every_check_every_epochs(monkeypatch):
 
 
 def test_a_list_of_until_tests_must_all_pass_at_one_check_in_order(tmp_path, monkeypatch):
+    """A list of until-tests runs in order, the long one only once the short passes, and stops training only
+    when all pass at one check. Catches a stop after the first test passes, or tests run out of order."""
     import sys
 
     tr = sys.modules["ngpu_lite.train"]
@@ -197,6 +213,8 @@ def test_a_list_of_until_tests_must_all_pass_at_one_check_in_order(tmp_path, mon
 
 
 def test_dropout_shrinks_with_length_unless_the_preset_keeps_it_constant():
+    """The library's rule keeps the dropout up to 8 digits and scales it by 8/digits above;
+    dropout_scaled=False keeps it. Catches scaling below 8 digits, or dropout_scaled ignored."""
     from ngpu_lite.train import dropout_rate
 
     scaled = get_preset("fast", dropout=0.5)
@@ -223,6 +241,8 @@ def test_the_2016_rule_gives_the_2016_codes_numbers():
 
 
 def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
+    """dropout_final replaces the scaled rate once the curriculum level reaches max_digits, whatever the
+    batch's digits. Catches it applied a level early, or keyed on the batch's digits."""
     from ngpu_lite.train import dropout_rate
 
     p = get_preset("fast", dropout=0.1, dropout_final=0.5)
@@ -232,6 +252,8 @@ def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
 
 
 def test_stepped_final_dropout_climbs_one_step_per_fitted_epoch_at_the_longest_length():
+    """With dropout_step the final rate climbs one step per fitted epoch from the length's own rate, capped at
+    dropout_final. Catches a jump straight to the final rate, climbs on unfitted epochs, or no cap."""
     from ngpu_lite.relax import PullSchedule
     from ngpu_lite.train import _end_epoch, dropout_rate
 
@@ -251,6 +273,8 @@ def test_stepped_final_dropout_climbs_one_step_per_fitted_epoch_at_the_longest_l
 
 
 def test_a_run_that_passed_its_until_test_stays_finished_when_rerun(tmp_path, monkeypatch):
+    """A run that passed its until-test returns at once when rerun with that test, but trains on under
+    another. Catches a finished run retrained on every rerun, or one that never trains again."""
     import sys
 
     tr = sys.modules["ngpu_lite.train"]
@@ -276,6 +300,8 @@ def test_a_run_that_passed_its_until_test_stays_finished_when_rerun(tmp_path, mo
 
 
 def test_stop_on_error_grows_batches_from_one_case_so_a_wrong_model_costs_one_case():
+    """stop_on_error stops a wrong model after one case; without it all 64 run. Catches a first batch of full
+    size (a failing check costing every sample), or full evaluations cut short."""
     torch.manual_seed(0)
     untrained = NeuralGPU(w=1, m=8, l=1)
     quick = evaluate(untrained, "badd", 30, samples=64, stop_on_error=True)
