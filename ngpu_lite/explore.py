@@ -183,9 +183,10 @@ def trace(model: NeuralGPU, task: str, a: int | str, b: int | str | None = None,
     x, y = encode_text(t_, a, b, target=model.config.target)
     dev = next(model.parameters()).device
     n, c = len(x), model.config
-    s_all = torch.empty(n, c.l, c.m, c.w, n, dtype=dtype)
+    steps = model.steps_for(n)  # n, or more with a step_factor
+    s_all = torch.empty(steps, c.l, c.m, c.w, n, dtype=dtype)
     u_all, r_all = torch.empty_like(s_all), torch.empty_like(s_all)
-    outputs = torch.empty(n, n, dtype=torch.long)
+    outputs = torch.empty(steps, n, dtype=torch.long)
 
     def hook(t: int, j: int, s: torch.Tensor, gates: dict) -> None:
         s_all[t, j] = s[0].to("cpu", dtype)

@@ -19,6 +19,7 @@ The copies start identical (`relax_init="shared"`) or, as in the 2016 code, each
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -56,6 +57,9 @@ class Config:
     # input's full length, as DNGPU trains multiplication)
     relax_init: str = "shared"  # relaxation sets start "shared" (identical copies) or
     # "independent" (each drawn on its own, as the 2016 code's separate variable scopes RX0..RX5)
+    step_factor: float = 1.0  # an input of length n runs ceil(step_factor · n) steps; the paper
+    # and DNGPU run n (1.0). Beyond the paper: a trained bmul model that runs out of steps on
+    # long carries gets every product right with a few more (chapter 7)
 
 
 def model_name(config: Config | dict) -> str:
@@ -86,6 +90,9 @@ class NeuralGPU(nn.Module):
                                      ("relax_init", c.relax_init, ("shared", "independent"))):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
+        if not (isinstance(c.step_factor, int | float) and not isinstance(c.step_factor, bool)
+                and 1.0 <= c.step_factor <= 4.0):
+            raise ValueError(f"step_factor must be a number from 1 to 4, not {c.step_factor!r}")
         r = relax_sets
         kw = 1 if w == 1 else kernel  # a one-row image needs no taps above or below it
         self.embedding = nn.Parameter(torch.empty(c.n_symbols, m))
@@ -197,6 +204,8 @@ class NeuralGPU(nn.Module):
         `mask` `[B, n]` (bool) replaces the positions kept alive, `position < length`: DNGPU runs
         every example of a bucket the bucket's length of steps and keeps alive the cells where
         input or target is not PAD, so a short example must hold its answer for extra steps.
+        With `config.step_factor` f > 1 example `b` runs `steps_for(lengths[b])` = ceil(f · length)
+        steps on the same cells (the cells past its length stay dead).
         """
         c = self.config
         if x.dim() != 2 or x.shape[0] == 0 or x.shape[1] == 0:
@@ -215,6 +224,7 @@ class NeuralGPU(nn.Module):
         order = torch.argsort(lengths, descending=True, stable=True)
         lens = lengths[order].tolist()
         width = lens[0]
+        steps = [self.steps_for(v) for v in lens]  # per example, longest first like `lens`
         self.input_saturation = x.new_zeros((), dtype=torch.float32)
         drop_input = dropout if self.training and c.input_layer == "linear" \
             and c.dropout_on == "candidate" else 0.0
@@ -238,7 +248,7 @@ class NeuralGPU(nn.Module):
         want_gates = hook is not None or want_saturation
         drop_state = dropout if self.training and c.dropout_on == "state" else 0.0
         drop_cand = dropout if self.training and c.dropout_on == "candidate" else 0.0
-        for t in range(width):
+        for t in range(steps[0]):
             if drop_state > 0:
                 s = F.dropout(s, drop_state)
             k = t % r
@@ -253,7 +263,7 @@ class NeuralGPU(nn.Module):
                 if hook is not None:
                     hook(t, j, s[:1], gates)
             still = active
-            while still > 0 and lens[still - 1] <= t + 1:
+            while still > 0 and steps[still - 1] <= t + 1:
                 still -= 1
             if still < active:  # examples still..active-1 have run their steps: read them out
                 readouts.append(s[still:active, :, 0, :])
@@ -270,6 +280,12 @@ class NeuralGPU(nn.Module):
         out = torch.empty_like(logits)
         out[order] = logits
         return out
+
+    def steps_for(self, length: int) -> int:
+        """How many steps an input of `length` cells runs: `length` (the paper's rule), times
+        `config.step_factor` rounded up."""
+        f = self.config.step_factor
+        return length if f == 1.0 else math.ceil(f * length - 1e-9)
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
