@@ -210,3 +210,25 @@ def test_badd_ablation_record_adds_an_arm_and_keeps_the_others(tmp_path):
     data = record("structured", {"rows": {"badd": {"random": {}}}}, path)
     assert list(data["arms"]) == ["random", "structured"]
     assert json.loads(path.read_text()) == data
+
+
+def test_bmul_steps_scores_each_factor_on_the_same_cases_and_restores_the_model(monkeypatch):
+    """Every factor is scored on one set of validation products (one seed), the steps column
+    follows the factor, and the model keeps its own factor afterwards. Catches a sweep that draws
+    new cases per factor (the differences would be noise) or leaves the model at the last factor."""
+    import torch
+
+    from benchmarks import bmul_steps
+    from ngpu_lite import NeuralGPU
+
+    seeds = []
+    real = bmul_steps.evaluate
+    monkeypatch.setattr(bmul_steps, "evaluate",
+                        lambda *a, seed, **k: seeds.append(seed) or real(*a, seed=seed, **k))
+    torch.manual_seed(0)
+    model = NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True, step_factor=1.5).eval()
+    rows = bmul_steps.scores(model, 3, 4, [1.0, 2.0])
+    assert seeds == [778, 778]
+    assert [r["steps"] for r in rows] == [7, 14]
+    assert all(r["samples"] == 4 and 0 <= r["exact"] <= 1 for r in rows)
+    assert model.config.step_factor == 1.5
