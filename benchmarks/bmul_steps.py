@@ -26,7 +26,8 @@ def scores(model, digits: int, samples: int, factors: list[float], seed: int = 7
             model.config.step_factor = f
             start = time.time()
             res = evaluate(model, "bmul", digits, samples, seed=seed)
-            out.append({"digits": digits, "step_factor": f, "steps": model.steps_for(2 * digits + 1),
+            out.append({"digits": digits, "seed": seed, "step_factor": f,
+                        "steps": model.steps_for(2 * digits + 1),
                         "exact": res["exact"], "per_bit": res["per_symbol"], "samples": samples,
                         "seconds": round(time.time() - start, 1)})
     finally:
@@ -40,11 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--digits", type=int, default=20)
     ap.add_argument("--samples", type=int, default=1024)
     ap.add_argument("--factors", default="1,1.05,1.1,1.25")
+    ap.add_argument("--seed", type=int, default=778, help="evaluation stream (778: the validation one)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     model, _ = checkpoints.load(args.checkpoint, "bmul")
-    for row in scores(model, args.digits, args.samples, [float(f) for f in args.factors.split(",")]):
+    factors = [float(f) for f in args.factors.split(",")]
+    for row in scores(model, args.digits, args.samples, factors, seed=args.seed):
         print(json.dumps(row), flush=True)
     return 0
 
