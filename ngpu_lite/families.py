@@ -119,11 +119,15 @@ MUL_FAMILIES: dict[str, Callable[[int, random.Random], tuple[int, int]]] = {
     "runs of ones": lambda d, rng: (_run_of_ones(d, rng), _run_of_ones(d, rng)),
     "powers of two": lambda d, rng: (1 << rng.randrange(d), 1 << rng.randrange(d)),
     "leading zeros": lambda d, rng: (_short(d, rng), _short(d, rng)),
+    "zero × x": lambda d, rng: (lambda x: (0, x) if rng.getrandbits(1) else (x, 0))(
+        rng.getrandbits(d)),
+    "one × x": lambda d, rng: (lambda x: (1, x) if rng.getrandbits(1) else (x, 1))(
+        rng.getrandbits(d)),
 }
 """Families of `bmul` inputs: `random` for reference; `few set bits` (three ones in each
 operand); `square a·a`; `runs of ones` (`2^i − 1` times `2^j − 1`); `powers of two`;
 `leading zeros` (operands of at most a quarter of the width, the rest zeros, as Price et al.'s
-`000…002 × 000…002`)."""
+`000…002 × 000…002`); `zero × x` and `one × x` (the trivial products, either order)."""
 
 
 # --- structured operands of binary addition -------------------------------------------------------
@@ -259,6 +263,8 @@ _MUL_DOCS = {
     "powers of two": "`2^i × 2^j`: one set bit in each operand, the product one set bit.",
     "leading zeros": "Operands of at most a quarter of the width under leading zeros, as Price et "
                      "al.'s `000…002 × 000…002`.",
+    "zero × x": "`0 × x` or `x × 0`, `x` random: the product is 0 at every width.",
+    "one × x": "`1 × x` or `x × 1`, `x` random: the product is `x` itself.",
 }
 
 # --- structured strings of the one-operand tasks ----------------------------------------------------

@@ -60,6 +60,8 @@ class Config:
     step_factor: float = 1.0  # an input of length n runs ceil(step_factor · n) steps; the paper
     # and DNGPU run n (1.0). Beyond the paper: a trained bmul model that runs out of steps on
     # long carries gets every product right with a few more (chapter 7)
+    readout_dropout: bool = False  # True: in training the output reads the state after that
+    # step's state dropout (the January 2016 code); False: before it (the June 2016 code)
 
 
 def model_name(config: Config | dict) -> str:
@@ -266,7 +268,10 @@ class NeuralGPU(nn.Module):
             while still > 0 and steps[still - 1] <= t + 1:
                 still -= 1
             if still < active:  # examples still..active-1 have run their steps: read them out
-                readouts.append(s[still:active, :, 0, :])
+                done = s[still:active, :, 0, :]
+                if drop_state > 0 and c.readout_dropout:
+                    done = F.dropout(done, drop_state)
+                readouts.append(done)
                 s, mask, active = s[:still], mask[:still], still
             if active == 0:
                 break

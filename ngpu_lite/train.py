@@ -95,6 +95,10 @@ class Preset:
     # beyond the paper, bucket training only: this share of each bucket's examples replays
     # training examples the model got wrong in earlier steps (hard-example replay), oldest first
     replay: float = 0.0
+    # bucket training only: "bucket", DNGPU's, runs every example of a bucket the bucket's steps
+    # (a short example holds its answer for the extra steps); "own" runs each example its own
+    # `model.steps_for(n)` steps on its own n cells, exactly as it is evaluated
+    bucket_steps: str = "bucket"
 
 
 PRESETS: dict[str, Preset] = {
@@ -110,6 +114,18 @@ PRESETS: dict[str, Preset] = {
                                         relax_init="independent"),
                     noise=0.0, dropout_rule="length", curriculum_rule="length",
                     relax_average="assign", lr_rule="perplexity_2016", loss_norm="bucket"),
+    # The first public release of the 2016 code (tensorflow/models, January 2016): the same model
+    # with its other defaults, point by point: batch 64, 100-step epochs, curriculum threshold
+    # 0.12, gradient-norm clipping at 0.05, dropout 0.2 at every length with the output read after
+    # the dropout, the pull grown at every fitted epoch until 1.0, then the sets assigned their mean
+    # with a learning-rate decay at every fitted epoch; gradient noise off (that code's loop adds
+    # it to a rebound name only). Where it departs: ngpu_lite/PAPER_PRESET.md.
+    "paper-jan": Preset("paper-jan", model=dict(m=24, relax_sets=6, input_layer="conv",
+                                                relax_init="independent", readout_dropout=True),
+                        batch=64, epoch_steps=100, threshold=0.12, clip=0.05, dropout=0.2,
+                        dropout_scaled=False, noise=0.0, curriculum_rule="length",
+                        relax_average="assign", pull_limit=1.0, lr_rule="perplexity_jan",
+                        loss_norm="bucket"),
     # The improved recipe (Freivalds & Liepins 2017): a one-row image of m = 48 channels, one CGRU
     # per step with diagonal gates and hard nonlinearities, dropout on the candidate, a saturation
     # cost, AdaMax at a high learning rate; plus the paper's curriculum (whether it is faster here
@@ -154,7 +170,8 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
     p = replace(base, **overrides)
     for name, allowed in (("curriculum_rule", ("digits", "length")),
                           ("relax_average", ("merge", "assign")),
-                          ("lr_rule", ("perplexity", "perplexity_2016", "plateau")),
+                          ("lr_rule", ("perplexity", "perplexity_2016", "perplexity_jan", "plateau")),
+                          ("bucket_steps", ("bucket", "own")),
                           ("loss_norm", ("mean", "bucket"))):
         if getattr(p, name) not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, not {getattr(p, name)!r}")
@@ -373,11 +390,18 @@ def bucket_step(model: NeuralGPU, t, p: Preset, rng: random.Random, dropout: flo
                 x[i], y[i], lengths[i] = torch.tensor(xi), torch.tensor(yi), n
             del queue[:k]
         x, y = x.to(dev), y.to(dev)
-        mask = (x != 0) | (y != 0)
-        full = torch.full_like(lengths, b).to(dev)
-        with autocast(dev, p.precision):
-            logits = model(x, full, dropout=dropout, mask=mask).float()
-        ce = ce + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        if p.bucket_steps == "own":  # each example its own steps on its own cells, as evaluated
+            lens = lengths.to(dev)
+            with autocast(dev, p.precision):
+                logits = model(x, lens, dropout=dropout).float()
+            inside = torch.arange(x.shape[1], device=dev)[None, :] < lens[:, None]
+            ce = ce + F.cross_entropy(logits[inside], y[inside])
+        else:
+            mask = (x != 0) | (y != 0)
+            full = torch.full_like(lengths, b).to(dev)
+            with autocast(dev, p.precision):
+                logits = model(x, full, dropout=dropout, mask=mask).float()
+            ce = ce + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         sat = sat + model.saturation_sum / (b * b * len(sizes))
         scored.append((logits.detach().argmax(-1), y, lengths.to(dev)))
         if p.replay and pool is not None:
@@ -1014,7 +1038,8 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
             if schedule.fitted():  # the 2016 order: grow the pull below its limit, else average
                 assign_mean(model)
                 rec["averaged"] = True
-                if p.lr_rule == "perplexity_2016" and err_cur < p.threshold / 3:
+                if (p.lr_rule == "perplexity_2016" and err_cur < p.threshold / 3) or \
+                        p.lr_rule == "perplexity_jan":  # January 2016: at every averaging
                     state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
             state["pull"] = schedule.pull
         elif model.relax_sets > 1:
@@ -1033,6 +1058,18 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
         if min(losses[-2:]) > min(losses[-3:]):
             state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
         state["losses"] = losses[-4:]
+    elif p.lr_rule == "perplexity_jan":
+        # the January 2016 trainer: a fitted epoch writes 10⁶ into the memory (at every length)
+        # and skips the check; any other epoch decays when its perplexity exceeds the last three
+        memory = state["perplexities"] or [1e6] * 3
+        if err_cur < p.threshold:
+            memory = memory + [1e6]
+        else:
+            perp = min(math.exp(min(loss, 100.0)), 1e4)
+            if perp > max(memory[-3:]):
+                state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+            memory = memory + [perp]
+        state["perplexities"] = memory[-3:]
     elif p.lr_rule == "perplexity_2016":
         # the 2016 trainer: memory starts as three 10⁶; an advance short of the longest length
         # writes another 10⁶ ("forget last perplexities"), so no decay for the next epochs;

@@ -258,3 +258,40 @@ def test_a_run_with_replay_resumes_as_the_same_run_its_pool_saved_in_the_checkpo
 
     pool = load_raw(tmp_path / "a")["train_state"]["replay"]
     assert set(pool) == {"8", "12"} and all(0 < len(q) <= 4 * 8 for q in pool.values())
+
+
+# --- beyond DNGPU: every example its own steps -----------------------------------------------------
+
+def test_own_bucket_steps_train_each_example_as_it_is_evaluated():
+    """With `bucket_steps="own"` a bucket's loss is the cross-entropy of the model run as `evaluate`
+    runs it (each example its own `ceil(f·n)` steps on its own cells), over the positions inside each
+    example; DNGPU's default runs the bucket's steps and differs. Catches the step factor or the
+    example's own length dropped in training, or the loss taken over the padding."""
+    import torch.nn.functional as F
+
+    from ngpu_lite.train import bucket_step
+
+    for factor in (1.0, 1.25):
+        p = _small(bucket_steps="own", structured=0.5)
+        p.model["step_factor"] = factor
+        torch.manual_seed(0)
+        model = NeuralGPU(**p.model)
+        ce, _, scored = bucket_step(model, "bmul", p, random.Random(3), 0.0, torch.device("cpu"))
+        rng = random.Random(3)
+        from ngpu_lite.train import sample_bins
+
+        want = 0.0
+        for b, sizes in zip(p.bins, sample_bins(p, rng), strict=True):
+            x, y, n = make_batch("bmul", sizes, rng, target="zeros", width=b, structured=0.5)
+            logits = model(x, n)
+            inside = torch.arange(x.shape[1])[None, :] < n[:, None]
+            want = want + F.cross_entropy(logits[inside], y[inside])
+        torch.testing.assert_close(ce, want / len(p.bins))
+        assert any(int(n.min()) < b for (_, _, n), b in zip(scored, p.bins, strict=True))
+    dngpu = _small()
+    torch.manual_seed(0)
+    ce_bucket, _, _ = bucket_step(NeuralGPU(**dngpu.model), "bmul", dngpu, random.Random(3), 0.0,
+                                  torch.device("cpu"))
+    assert abs(ce_bucket.item() - (want / len(p.bins)).item()) > 1e-4
+    with pytest.raises(ValueError, match="bucket_steps"):
+        _small(bucket_steps="mine")

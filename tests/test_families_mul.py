@@ -71,3 +71,12 @@ def test_unknown_family_or_task_is_one_clear_error():
         family_cases("bmul", "primes", 8, 4)
     with pytest.raises(TaskError, match="no families"):
         family_cases("mul", "random", 8, 4)  # decimal: no families (copy has some now)
+
+
+def test_trivial_products_have_their_own_families():
+    """`zero × x` has a zero operand and `one × x` a one, in either order, x random: the products
+    0 and x that no reader may see wrong. Catches the edge cases of issue 34 left out of training."""
+    zero = family_cases("bmul", "zero × x", 20, 40)
+    one = family_cases("bmul", "one × x", 20, 40)
+    assert all(0 in case for case in zero) and all(1 in case for case in one)
+    assert {case.index(0) for case in zero} == {0, 1} and len(set(zero)) >= 30

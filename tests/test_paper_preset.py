@@ -313,3 +313,54 @@ def test_paper_loss_is_divided_by_the_bucket_length():
                                                     train_stream(2, 0))) + 1
     assert bucket == pytest.approx(mean * n / bucket_2016(n), rel=1e-5)
 
+
+
+# --- the January 2016 release (`paper-jan`) -----------------------------------------------------
+def test_january_preset_has_the_first_releases_defaults():
+    """paper-jan: batch 64, 100-step epochs, threshold 0.12, clipping at 0.05, dropout 0.2 at every
+    length (not 0.15·8/L), the pull grown to 1.0, output read after the dropout, noise off.
+    Catches the June defaults leaking into the January arm of the seed screen."""
+    p = get_preset("paper-jan")
+    assert (p.batch, p.epoch_steps, p.threshold, p.clip, p.pull_limit) == (64, 100, 0.12, 0.05, 1.0)
+    assert [dropout_rate(p, d) for d in (3, 8, 20)] == [0.2, 0.2, 0.2]
+    assert dropout_rate(get_preset("paper"), 20) == pytest.approx(0.15 * 8 / 48)
+    assert p.model["readout_dropout"] and p.noise == 0.0 and p.model["m"] == 24
+
+
+def test_january_lr_rule_skips_the_check_on_fitted_epochs_and_decays_at_every_averaging():
+    """January 2016: a fitted epoch (error below 0.12) writes 10⁶ and is not checked, even at the
+    longest length, and once the pull reached 1.0 every fitted epoch averages the sets and decays
+    the lr (no threshold/3 condition); an unfitted worse epoch decays. Catches the June rule
+    (decay only below threshold/3, no 10⁶ at the longest length) used for the January arm."""
+    p = get_preset("paper-jan")
+    model = NeuralGPU(**SMALL)
+    state = _state(p, length=41, pull=1.0, perplexities=[1.0, 1.0, 1.0])
+    rec = _end_epoch(model, p, state, _epoch(wrong=3, seen=32, loss=3.0), PullSchedule(1.0, 1.2, 1.0),
+                     [], task="badd")  # 3/32 < 0.12 but not < 0.04
+    assert rec.get("averaged") and state["lr"] == pytest.approx(p.lr * 0.98)
+    assert state["perplexities"][-1] == 1e6
+    state = _state(p, length=41, pull=0.5, perplexities=[1.0, 1.0, 1.0])
+    rec = _end_epoch(model, p, state, _epoch(wrong=3, loss=3.0), PullSchedule(0.5, 1.2, 1.0), [],
+                     task="badd")
+    assert not rec.get("averaged") and state["lr"] == p.lr and state["pull"] == pytest.approx(0.6)
+    state = _state(p, length=41, perplexities=[1.0, 1.0, 1.0])
+    _end_epoch(model, p, state, _epoch(wrong=20, loss=3.0), PullSchedule(), [], task="badd")
+    assert state["lr"] == pytest.approx(p.lr * 0.98)
+
+
+def test_readout_after_dropout_changes_training_outputs_only():
+    """`readout_dropout=True` drops the state the output reads in training; in eval mode, or with no
+    dropout, the model is the one without it. Catches the January readout applied at evaluation."""
+    torch.manual_seed(0)
+    a = NeuralGPU(**(SMALL | {"readout_dropout": True}))
+    b = NeuralGPU(**SMALL)
+    b.load_state_dict(a.state_dict())
+    x = torch.tensor([[3, 1, 11, 2, 2, 1, 2]])
+    torch.testing.assert_close(a.eval()(x), b.eval()(x))
+    a.train(), b.train()
+    torch.testing.assert_close(a(x, dropout=0.0), b(x, dropout=0.0))
+    torch.manual_seed(1)
+    out_a = a(x, dropout=0.3)
+    torch.manual_seed(1)
+    out_b = b(x, dropout=0.3)
+    assert not torch.allclose(out_a, out_b)
