@@ -73,15 +73,15 @@ gpu-check: $(STAMP)
 # Retrain every shipped checkpoint with its recorded recipe and seeds (hours on a laptop CPU; runs
 # resume from runs/zoo), then re-measure the results table from the shipped checkpoints.
 checkpoints: $(STAMP)
-	$(PY) -m ngpu_lite.zoo build --baseline
+	$(PY) -m ngpu_lite.results.zoo build --baseline
 
 results: $(STAMP)
-	$(PY) -m ngpu_lite.zoo results
+	$(PY) -m ngpu_lite.results.zoo results
 
 # The shipped models on structured families of inputs (long carries, leading zeros, runs, ...) at
 # 20, 200 and 2000 bits: figures/families.{json,md,png}. Slow: 2000-bit cases take 10-45 s each.
 families: $(STAMP)
-	$(PY) -m ngpu_lite.families
+	$(PY) -m ngpu_lite.results.families_table
 
 # Student versions of the course assignments into assignments/release/ (see assignments/README.md).
 assignments: $(STAMP)

@@ -20,7 +20,7 @@ import torch
 
 from ngpu_lite import evaluate, train
 
-CGRU = sys.modules["ngpu_lite.cgru"]
+CGRU = sys.modules["ngpu_lite.model.cgru"]
 
 
 @contextlib.contextmanager

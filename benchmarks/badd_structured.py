@@ -20,9 +20,12 @@ from pathlib import Path
 
 import torch
 
-from ngpu_lite import checkpoints, families, train
-from ngpu_lite.train import get_preset
-from ngpu_lite.zoo import FIGURES_DIR, RECIPES
+from ngpu_lite import train
+from ngpu_lite.model import checkpoints
+from ngpu_lite.results.families_table import families_markdown, families_table
+from ngpu_lite.results.recipes import RECIPES
+from ngpu_lite.results.zoo import FIGURES_DIR
+from ngpu_lite.training import get_preset
 
 ABLATION = FIGURES_DIR / "badd_families_ablation.json"
 
@@ -70,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{res.steps} steps, {res.seconds / 60:.1f} minutes, stopped: {res.stopped}", flush=True)
     model = res.model.eval()
     digits = tuple(int(d) for d in args.digits.split(","))
-    table = families.families_table(lambda task: model, ["badd"], digits, args.samples, seed=0)
+    table = families_table(lambda task: model, ["badd"], digits, args.samples, seed=0)
     table.update(share=args.share, seed=args.seed, steps=res.steps, stopped=res.stopped,
                  minutes=round(res.seconds / 60, 1), folder=str(args.out),
                  second_phase_of=args.start, command="python -m benchmarks.badd_structured "
                  + " ".join(argv if argv is not None else sys.argv[1:]))
     (args.out / "families.json").write_text(json.dumps(table, indent=1) + "\n")
-    print(families.families_markdown(table))
+    print(families_markdown(table))
     if args.record:
         record(args.record, table)
     return 0

@@ -15,8 +15,9 @@ import random
 
 import torch
 
-from ngpu_lite import checkpoints
-from ngpu_lite.tasks import eval_stream, make_batch
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.data.tasks import eval_stream
+from ngpu_lite.model import checkpoints
 
 STREAMS = {20: (256, 778), 200: (128, 777)}  # bits: (cases, seed), as bmul_validate
 

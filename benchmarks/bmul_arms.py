@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from ngpu_lite import evaluate, train
-from ngpu_lite.train import get_preset
+from ngpu_lite.training import get_preset
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "figures" / "bmul_arms.json"

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import torch
 
-from ngpu_lite import checkpoints, families
-from ngpu_lite.train import train
-from ngpu_lite.zoo import ROOT
+from ngpu_lite.data import families
+from ngpu_lite.model import checkpoints
+from ngpu_lite.model.evaluate import evaluate_cases
+from ngpu_lite.results.zoo import ROOT
+from ngpu_lite.training import train
 
 from .bmul_validate import score
 
@@ -31,7 +33,7 @@ def family_scores(model, names: list[str], digits: int, samples: int) -> dict:
     out = {}
     for name in names:
         cases = list(dict.fromkeys(families.family_cases("bmul", name, digits, samples, 0)))
-        res = families.evaluate_cases(model, "bmul", cases, digits, 64)
+        res = evaluate_cases(model, "bmul", cases, digits, 64)
         out[name] = {"right": res["right"], "samples": res["samples"], "exact": res["exact"],
                      "per_symbol": res["per_symbol"]}
     return out

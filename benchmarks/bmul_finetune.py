@@ -11,9 +11,10 @@ import argparse
 
 import torch
 
-from ngpu_lite import checkpoints, train
-from ngpu_lite.train import get_preset
-from ngpu_lite.zoo import RECIPES
+from ngpu_lite import train
+from ngpu_lite.model import checkpoints
+from ngpu_lite.results.recipes import RECIPES
+from ngpu_lite.training import get_preset
 
 
 def options_for(sets: list[str]) -> dict:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ngpu_lite.train import train
+from ngpu_lite.training import train
 
 OVERRIDES = dict(precision="bf16", structured=0.25, bucket_steps="own")
 STEP_FACTOR = 1.25
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=4000)
     args = ap.parse_args(argv)
-    from ngpu_lite.train import get_preset
+    from ngpu_lite.training import get_preset
 
     model = {**get_preset("dngpu").model, "step_factor": STEP_FACTOR}
     res = train("bmul", "dngpu", out=args.out, seed=args.seed, steps=args.steps,

@@ -14,7 +14,8 @@ import time
 
 import torch
 
-from ngpu_lite import checkpoints, evaluate
+from ngpu_lite import evaluate
+from ngpu_lite.model import checkpoints
 
 
 def scores(model, digits: int, samples: int, factors: list[float], seed: int = 778) -> list[dict]:

@@ -14,7 +14,8 @@ import time
 
 import torch
 
-from ngpu_lite import checkpoints, evaluate
+from ngpu_lite import evaluate
+from ngpu_lite.model import checkpoints
 
 
 def score(spec: str, long: int = 128, short: int = 256) -> dict:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from ngpu_lite import checkpoints, evaluate, train
+from ngpu_lite import evaluate, train
+from ngpu_lite.model import checkpoints
 
 FINETUNE = dict(dropout=0.5, dropout_scaled=False, start_digits=20, lr=0.003)
 

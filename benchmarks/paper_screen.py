@@ -22,9 +22,9 @@ import math
 import random
 from pathlib import Path
 
-from ngpu_lite import checkpoints
-from ngpu_lite.families import evaluate_cases
-from ngpu_lite.sweep import parse_seeds, sweep
+from ngpu_lite.interfaces.sweep import parse_seeds, sweep
+from ngpu_lite.model import checkpoints
+from ngpu_lite.model.evaluate import evaluate_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 # arm: (preset, grid overrides) -- the January 2016 release, the June 2016 code (`paper`), and

@@ -39,9 +39,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ngpu_lite import NeuralGPU, evaluate, make_batch, train
-from ngpu_lite.cgru import sigmoid_cutoff
-from ngpu_lite.tasks import length_for
-from ngpu_lite.train import PRESETS, autocast
+from ngpu_lite.data.tasks import length_for
+from ngpu_lite.model.cgru import sigmoid_cutoff
+from ngpu_lite.training import PRESETS
+from ngpu_lite.training.batches import autocast
 
 # --- the plain reference loop ------------------------------------------------------------------
 
@@ -204,7 +205,9 @@ def lib_bf16_logits(model: NeuralGPU, x: torch.Tensor) -> torch.Tensor:
 def bench_buckets(max_digits: int, m: int, batch: int, reps: int, buckets: list[int]) -> dict:
     """Step time of a batch mixing every length up to `max_digits` (the `fast` recipe's batches),
     run as 1, 2, ... groups of similar length."""
-    from ngpu_lite.train import forward_buckets, get_preset, sample_digits
+    from ngpu_lite.training import get_preset
+    from ngpu_lite.training.batches import forward_buckets
+    from ngpu_lite.training.schedule import sample_digits
 
     torch.manual_seed(0)
     p = get_preset("fast", batch=batch, max_digits=max_digits)
@@ -233,7 +236,7 @@ def bench_compile(n: int, m: int, batch: int, reps: int) -> dict:
     later steps."""
     import importlib
 
-    from ngpu_lite.cgru import cgru
+    from ngpu_lite.model.cgru import cgru
 
     model_mod = importlib.import_module("ngpu_lite.model")
     torch.manual_seed(0)

@@ -46,11 +46,31 @@
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   }
 
+  // A section's searchable text: its prose first, then its code, so that a snippet shows the
+  // prose where the word is there.
+  function fullText(entry) {
+    return entry.code ? (entry.text ? entry.text + " " + entry.code : entry.code) : entry.text;
+  }
+
+  // The folded text with, for each of its characters, the index of the character of `text` it
+  // came from: folding may change the length ("…" becomes "...", "p̄" becomes "p").
+  function foldWithMap(text) {
+    var folded = "", map = [];
+    for (var i = 0; i < text.length; i++) {
+      var f = fold(text[i]);
+      for (var j = 0; j < f.length; j++) map.push(i);
+      folded += f;
+    }
+    map.push(text.length);
+    return { text: folded, map: map };
+  }
+
   var prepared = null;
   function entries() {
     if (!prepared) {
       prepared = (window.BOOK_SEARCH_INDEX || []).map(function (entry) {
-        return { entry: entry, text: fold(entry.text), heading: fold(entry.heading), title: fold(entry.title) };
+        var full = foldWithMap(fullText(entry));
+        return { entry: entry, text: full.text, map: full.map, heading: fold(entry.heading), title: fold(entry.title) };
       });
     }
     return prepared;
@@ -74,22 +94,23 @@
       results.push({ item: item, score: score });
     });
     results.sort(function (a, b) { return b.score - a.score; });
-    return results.map(function (r) { return { entry: r.item.entry, folded: r.item.text, words: words }; });
+    return results.map(function (r) { return { entry: r.item.entry, folded: r.item.text, map: r.item.map, words: words }; });
   }
 
-  function snippet(entry, folded, words) {
+  function snippet(entry, folded, map, words) {
     var at = -1;
     for (var i = 0; i < words.length && at < 0; i++) {
       var m = new RegExp("(^|[^a-z0-9_])" + escapeRegExp(words[i])).exec(folded);
-      if (m) at = m.index + m[1].length;
+      if (m) at = map[m.index + m[1].length];
     }
+    var full = fullText(entry);
     var start = Math.max(0, at - 60);
-    var text = entry.text.slice(start, start + 180);
+    var text = full.slice(start, start + 180);
     var html = escapeHtml(text);
     words.forEach(function (w) {
       html = html.replace(new RegExp("(^|[^A-Za-z0-9_])(" + escapeRegExp(w) + ")", "gi"), "$1<mark>$2</mark>");
     });
-    return (start > 0 ? "… " : "") + html + (start + 180 < entry.text.length ? " …" : "");
+    return (start > 0 ? "… " : "") + html + (start + 180 < full.length ? " …" : "");
   }
 
   function showResults(box, query) {
@@ -106,7 +127,7 @@
       var href = e.page + (e.anchor ? "#" + encodeURIComponent(e.anchor) : "");
       var where = e.heading === e.title ? escapeHtml(e.title) : escapeHtml(e.title) + " › " + escapeHtml(e.heading);
       return '<li><a href="' + escapeHtml(href) + '"><span class="where">' + where + "</span>" +
-        '<span class="snippet">' + snippet(e, r.folded, r.words) + "</span></a></li>";
+        '<span class="snippet">' + snippet(e, r.folded, r.map, r.words) + "</span></a></li>";
     });
     var count = found.length === 1 ? "1 section" : found.length + " sections";
     box.innerHTML = '<p class="count">' + (found.length ? count + (found.length > shown.length ? ", the first " + shown.length + " shown" : "") : "Nothing found") + "</p>" +

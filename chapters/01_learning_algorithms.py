@@ -23,7 +23,7 @@
 # **Learning objectives.** After this chapter you can
 #
 # 1. write an example of each of the paper's tasks as symbols (digit `d` as `d + 1`, PAD 0, lowest
-#    digit first, a separator between operands) with `ngpu_lite.tasks`, and decode it back;
+#    digit first, a separator between operands) with `ngpu_lite.data.tasks`, and decode it back;
 # 2. say why *length generalisation*, exact answers on inputs longer than any in training, is the
 #    test of a learned algorithm, and bound how many test inputs of a width training can have seen;
 # 3. write an LSTM step from scratch and check it against `torch.nn.LSTM` on the same weights;
@@ -41,10 +41,15 @@ import matplotlib.ticker
 import torch
 
 from ngpu_lite import PAD, TASKS, decode, encode_text, length_for, make_batch
-from ngpu_lite.baselines import LSTMBaseline, evaluate_baseline, load_baseline, train_baseline
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.tasks import ADD_SEP, MUL_SEP
+from ngpu_lite.data.tasks import ADD_SEP, MUL_SEP
+from ngpu_lite.model.checkpoints import SHIPPED_DIR
+from ngpu_lite.results.baselines import (
+    LSTMBaseline,
+    evaluate_baseline,
+    load_baseline,
+    train_baseline,
+)
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -164,7 +169,7 @@ print("from-scratch LSTM matches torch.nn.LSTM over", xb.shape[1], "steps; max a
 # order, digit after digit. *Attention* (Bahdanau et al. 2015; here Luong et al.'s "general" score)
 # lets each decoder step look back at every encoder state and take a weighted mix of them, so the
 # decoder can fetch the two digits it needs now. The paper compares against exactly this,
-# "LSTM + attention". Our baseline is `ngpu_lite.baselines.LSTMBaseline(attention=True)`; the
+# "LSTM + attention". Our baseline is `ngpu_lite.results.baselines.LSTMBaseline(attention=True)`; the
 # shipped one reads the input left to right, and `bidirectional=True` (the model built below, used
 # when you retrain) runs the encoder in both directions so each encoder state knows where it sits
 # in the input. It is trained with teacher forcing (the decoder is fed the true previous symbol)

@@ -49,8 +49,8 @@ import torch.nn.functional as F
 
 from ngpu_lite import CGRU, NeuralGPU, cgru, decode, encode_text, evaluate, sigmoid_cutoff, train
 from ngpu_lite.book import pick, savefig, seed_everything
+from ngpu_lite.data.tasks import ADD_SEP, stack_examples
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import ADD_SEP, stack_examples
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -163,13 +163,13 @@ torch.testing.assert_close(new_s, library_out)
 with torch.no_grad():
     torch.testing.assert_close(new_s, cgru(s, unit.gate_weight, unit.gate_bias,
                                            unit.cand_weight, unit.cand_bias))
-print("CGRU(s) matches ngpu_lite.CGRU and ngpu_lite.cgru; max abs difference",
+print("CGRU(s) matches ngpu_lite.CGRU and ngpu_lite.model.cgru; max abs difference",
       f"{(new_s - library_out).abs().max().item():.1e}")
 
 # %% [markdown]
 # The Neural GPU applies `l = 2` such units per step, `n` steps in a row, so the state passes
 # through `2n` CGRUs: 82 for a 20-bit addition, 8002 for a 2000-bit one. From now on the book
-# uses `ngpu_lite.cgru`.
+# uses `ngpu_lite.model.cgru`.
 #
 # ## Why the cutoff lets a gate close exactly
 #

@@ -230,7 +230,7 @@ print("whole model:             ", sum(p.numel() for p in paper.parameters()))
 #
 # ## Training on copy and reverse
 #
-# Now let it learn. `ngpu_lite.train` runs the paper's training loop (Adam, a curriculum over
+# Now let it learn. `ngpu_lite.training` runs the paper's training loop (Adam, a curriculum over
 # lengths, dropout, gradient clipping; chapter 4 takes them apart). We use the small `tiny`
 # preset (inputs of at most 6 "digits", which for these one-operand tasks means strings of at most
 # `length_for(6)` = 13 bits) with the paper's width $w = 4$ and $m = 16$ channels. Each training

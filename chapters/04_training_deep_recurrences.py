@@ -26,7 +26,7 @@
 #    network, grows longer;
 # 2. write the curriculum's length sampler, the dropout schedule (the library's and the 2016
 #    code's $0.15 \cdot 8 / L$), the gradient-noise formula and global-norm clipping from scratch,
-#    each checked against `ngpu_lite.train` or PyTorch;
+#    each checked against `ngpu_lite.training` or PyTorch;
 # 3. show, in PyTorch, why the authors' released `for grad in grads: grad += noise` never changed a
 #    gradient;
 # 4. run an ablation on *reverse* (each trick turned off, or noise on, over several seeds), measure
@@ -46,7 +46,8 @@ import torch.nn.functional as F
 from ngpu_lite import NeuralGPU, evaluate, length_for, make_batch, train
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.model import model_name
-from ngpu_lite.train import add_gradient_noise, dropout_rate, get_preset, noise_sigma, sample_digits
+from ngpu_lite.training import get_preset
+from ngpu_lite.training.schedule import add_gradient_noise, dropout_rate, noise_sigma, sample_digits
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -103,7 +104,7 @@ for d in pick([2, 5], [2, 5, 10, 20]):
 # This library's default rule (`curriculum_rule="digits"`, of the `tiny` and `fast` presets)
 # counts operand digits instead: one digit per advance, on the error at exactly the current
 # digits. The `paper` preset uses the 2016 rule (`curriculum_rule="length"`,
-# `ngpu_lite.train.sample_length`). Within a batch the length is drawn so that the model keeps
+# `ngpu_lite.training.schedule.sample_length`). Within a batch the length is drawn so that the model keeps
 # seeing shorter and, now and then, longer inputs, the same way under both rules (written here in
 # digits): $d \sim U[d_{\min}, d_{\mathrm{cur}}]$; with probability 0.6 the maximum with a second
 # such draw; with probability 0.25 the maximum with a draw from $U[d_{\min}, d_{\max}]$.
@@ -123,7 +124,7 @@ paper = get_preset("paper")
 mine = [curriculum_digits(5, paper.min_digits, paper.max_digits, random.Random(i)) for i in range(2000)]
 lib = [sample_digits(paper, 5, random.Random(i))[0] for i in range(2000)]
 assert mine == lib
-print("2000 draws at curriculum length 5: same sizes as ngpu_lite.train.sample_digits")
+print("2000 draws at curriculum length 5: same sizes as ngpu_lite.training.schedule.sample_digits")
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 2.8))
@@ -151,7 +152,7 @@ print(f"share of batches longer than the current length: {sum(d > 5 for d in lib
 #   $p = 0.15 \cdot 8 / L$ at every length, where $L$ is the padded length of the batch: its
 #   `data_utils.py` pads every batch up to the next of the bucket lengths
 #   8, 12, 16, 20, 24, 28, 32, 36, 40, 48, 64, 128;
-# * **this library's own rule** (`ngpu_lite.train.dropout_rate` with `dropout_rule="digits"`, the
+# * **this library's own rule** (`ngpu_lite.training.schedule.dropout_rate` with `dropout_rule="digits"`, the
 #   default, which the `tiny` and `fast` presets use) takes the preset's `dropout` for operands of
 #   up to 8 digits and `dropout · 8 / digits` above, counting operand digits, not padded length.
 #
@@ -250,7 +251,7 @@ print(f"in place:                               {changed} of {len(grads)} gradie
 # %% [markdown]
 # So the same characters mean different things in the two libraries: what this shows is that the
 # released *code* never applied the noise the paper describes (how the paper's own runs were made
-# we cannot see). `ngpu_lite.train.add_gradient_noise` adds it in place;
+# we cannot see). `ngpu_lite.training.schedule.add_gradient_noise` adds it in place;
 # check that it changes every gradient by exactly the standard deviation asked for:
 
 # %%

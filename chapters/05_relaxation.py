@@ -198,7 +198,7 @@ print(savefig(fig, "ch05_pull_schedule.png").name)
 #   trained model keeps its $r$ sets. The trainer also lowers the learning rate by 0.98 at an
 #   averaging when the error is below a third of the threshold.
 #
-# From scratch, the merge on a copy of the model, against `ngpu_lite.relax.average_sets`:
+# From scratch, the merge on a copy of the model, against `ngpu_lite.model.relax.average_sets`:
 
 # %%
 mine = copy.deepcopy(relaxed)

@@ -53,16 +53,35 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from ngpu_lite import checkpoints, decode, encode, encode_text, evaluate, pretrained, train
-from ngpu_lite.baselines import LSTMBaseline, evaluate_baseline, load_baseline, train_baseline
+from ngpu_lite import (
+    decode,
+    encode,
+    encode_text,
+    evaluate,
+    pretrained,
+    train,
+)
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.families import carry_chains
-from ngpu_lite.model import NeuralGPU, model_name
-from ngpu_lite.tasks import from_digits, random_operands, stack_examples
-from ngpu_lite.train import PRESETS
-from ngpu_lite.zoo import FIGURES_DIR, PAPER, ROOT, describe_recipe, describe_shipped, train_recipe
-from ngpu_lite.zoo import SAMPLES as TABLE_SAMPLES
+from ngpu_lite.data.families import carry_chains
+from ngpu_lite.data.tasks import from_digits, random_operands, stack_examples
+from ngpu_lite.model import NeuralGPU, checkpoints, model_name
+from ngpu_lite.model.checkpoints import SHIPPED_DIR
+from ngpu_lite.results.baselines import (
+    LSTMBaseline,
+    evaluate_baseline,
+    load_baseline,
+    train_baseline,
+)
+from ngpu_lite.results.zoo import (
+    FIGURES_DIR,
+    PAPER,
+    ROOT,
+    describe_recipe,
+    describe_shipped,
+    train_recipe,
+)
+from ngpu_lite.results.zoo import SAMPLES as TABLE_SAMPLES
+from ngpu_lite.training import PRESETS
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -86,7 +105,7 @@ seed_everything(0)
 # The *diagonal gates* (the shifted kept state) matter most for addition: with a closed update
 # gate a value moves one cell per step with no weights at all, which is how a carry travels.
 # `NeuralGPU(w=1, m=48, l=1, hard=True, diagonal=True, dropout_on="candidate")` is the model and
-# the `fast` preset of `ngpu_lite.train.PRESETS` its recipe; the `paper` preset is the 2016
+# the `fast` preset of `ngpu_lite.training.PRESETS` its recipe; the `paper` preset is the 2016
 # recipe. The cell below builds both models from the presets and names them with
 # `ngpu_lite.model.model_name`; chapter 10 writes the improved CGRU from scratch.
 
@@ -104,7 +123,7 @@ for preset in ("paper", "fast"):
 #
 # The paper trains on operands of up to 20 bits (inputs of length 41) and counts a test case as
 # right only when every output symbol is right. Its Table 1, for binary addition, reports the
-# Neural GPU (2016) (percent of test cases fully right; `ngpu_lite.zoo.PAPER` holds the numbers);
+# Neural GPU (2016) (percent of test cases fully right; `ngpu_lite.results.zoo.PAPER` holds the numbers);
 # this chapter's improved model is measured against the same numbers:
 
 # %%
@@ -138,7 +157,7 @@ print("decoded answer", decode("badd", y), "=", int(decode("badd", y), 2),
 # on), and a *kill* if both are 0 (an incoming carry stops). A carry born at a generate position
 # crosses the propagates directly above it and lands on the next position. Its *carry chain* is
 # the set of positions it reaches; the chain's length is the number of sum bits that this one
-# carry decides. `ngpu_lite.families.carry_chains(a, b)` returns the lengths of all chains of
+# carry decides. `ngpu_lite.data.families.carry_chains(a, b)` returns the lengths of all chains of
 # $a + b$, lowest first; chapter 9 uses the same function. Every position that receives a carry
 # (a one in $(a + b) \oplus a \oplus b$) lies in exactly one chain, but neighbouring chains can
 # touch: in $0111 + 0111$ three carries each move one position.
@@ -200,7 +219,8 @@ print(f"What we saw: from 20 to 20000 bits the mean chain stayed between {min(ch
 # the current length falls below 15%, up to 20 bits; a quarter of the batches mix in a length
 # drawn up to 20 bits. A couple of minutes on a CPU is a demonstration of learning on the way, not
 # the full recipe. Set `RETRAIN = True` to run the full recipe of the shipped model instead
-# (`ngpu_lite.zoo.RECIPES["badd"]`, printed by the cell below: its time cap, the check on fresh long
+# (`ngpu_lite.results.recipes.RECIPES["badd"]`, printed by the cell below: its time cap, the check on
+# fresh long
 # sums that stops it early, and the second phase after it; it writes a checkpoint to
 # `runs/ch06-badd` every 100 steps, and rerunning the cell resumes). The rest of the chapter then
 # tests your model instead of the shipped one.
@@ -279,7 +299,7 @@ print(line + ".")
 #
 # ## The shipped model
 #
-# The shipped `badd` checkpoint was trained with the full recipe, `ngpu_lite.zoo.RECIPES["badd"]`:
+# The shipped `badd` checkpoint was trained with the full recipe, `ngpu_lite.results.recipes.RECIPES["badd"]`:
 # the `fast` preset with a quarter of its training operands drawn from the structured families of
 # chapter 9 (beyond the paper, which trained on random operands only), stopped once fresh 800-bit
 # sums came out exact, then trained 15 minutes more at 20 bits under the final dropout (chapter 9
@@ -298,7 +318,7 @@ elif (SHIPPED_DIR / "badd.pt").exists():
 else:
     model = run.model
     print("no shipped badd checkpoint in this copy of the book (build it with "
-          "'python -m ngpu_lite.zoo build --tasks badd'); testing the demo model instead")
+          "'python -m ngpu_lite.results.zoo build --tasks badd'); testing the demo model instead")
 dev = next(model.parameters()).device
 MODEL = model_name(model.config)
 print(f"{MODEL}: {sum(p.numel() for p in model.parameters()):,} parameters, config {model.config_dict()}")
@@ -358,7 +378,7 @@ print(f"What we saw: the {MODEL}, trained on at most 20 bits, was exact on "
 # prints the stored measurement of an earlier model, trained without the recipe's final dropout,
 # that was exact on 200-bit sums and not on 2000-bit ones. The book's results table measures the
 # shipped models on many
-# more cases with `make results` (`python -m ngpu_lite.zoo results`) and stores them in
+# more cases with `make results` (`python -m ngpu_lite.results.zoo results`) and stores them in
 # `figures/results.json`.
 # When that file is present, here is its row for addition, with the number of test cases behind
 # each rate and the paper's figure beside it:
@@ -389,7 +409,7 @@ else:
 # Chapter 1 trained an LSTM + attention baseline and saw it fail beyond its training lengths. Here
 # both models are measured on the same kind of fresh inputs at 10, 20, 40, 100 and 200 bits. The
 # LSTM is the shipped baseline when this copy of the book has it (trained on at most 20 bits by
-# `ngpu_lite.baselines.build_baseline`); otherwise a small one is trained here for a short while,
+# `ngpu_lite.results.baselines.build_baseline`); otherwise a small one is trained here for a short while,
 # a stand-in that shows the shape of the curve but is far from the paper's fully trained LSTM.
 # Where this copy ships the paper's own model, the Neural GPU (2016) of chapters 2–5 trained here
 # with the `paper` preset (`badd-paper`), it is measured on the same cases as a third curve.
@@ -492,7 +512,7 @@ if lstm_zero is not None:
 # ## Summary
 #
 # * Addition is local: answer bit $k$ needs the two input bits at $k$ and the carry from below.
-#   On random operands the longest carry chain (`ngpu_lite.families.carry_chains`) gained about
+#   On random operands the longest carry chain (`ngpu_lite.data.families.carry_chains`) gained about
 #   one position per doubling of the width in the measurement above, so random long tests are
 #   mostly many short additions.
 # * This chapter's model is the improved Neural GPU (2017): one row, one CGRU per step, hard and
@@ -512,7 +532,7 @@ if lstm_zero is not None:
 #
 # 1. Test the shipped model on the hard cases of the follow-up (Price et al. 2016): $a + (2^k - a)$
 #    for random $k$-bit $a$, whose carry runs across all $k$ bits. Write the operands with
-#    `ngpu_lite.tasks.to_digits` and compare with the random cases at the same length.
+#    `ngpu_lite.data.tasks.to_digits` and compare with the random cases at the same length.
 # 2. Measure the exact rate of the shipped model at 400 and 1000 bits on 16 cases each and time
 #    them. Does the time per case grow as the square of the length?
 # 3. Run the demo training three times with seeds 0, 1 and 2 and the same budget. How much do the

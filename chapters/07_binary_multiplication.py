@@ -32,7 +32,7 @@
 #
 # 1. measure why multiplication is harder than addition: how many answer bits one input bit moves;
 # 2. name each point of the DNGPU set-up (wider model, every length in every step, zero-padded
-#    products, AdaMax with per-value clipping, …) and find it in `ngpu_lite.train.PRESETS`;
+#    products, AdaMax with per-value clipping, …) and find it in `ngpu_lite.training.PRESETS`;
 # 3. read the shipped model's training log and test it on fresh 20-, 200- and 2000-bit products,
 #    digit by digit against Python's integers;
 # 4. measure how many steps a product needs, and why a few more than the paper's one per cell
@@ -51,11 +51,20 @@ import torch
 
 from ngpu_lite import decode, encode, encode_text, evaluate, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.families import MUL_FAMILIES, evaluate_cases, family_cases
+from ngpu_lite.data.families import MUL_FAMILIES, family_cases
+from ngpu_lite.data.tasks import eval_stream, random_operands, stack_examples, to_digits
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import eval_stream, random_operands, stack_examples, to_digits
-from ngpu_lite.train import get_preset
-from ngpu_lite.zoo import FIGURES_DIR, PAPER, RECIPES, ROOT, describe_recipe, describe_shipped, train_recipe
+from ngpu_lite.model.evaluate import evaluate_cases
+from ngpu_lite.results.recipes import RECIPES
+from ngpu_lite.results.zoo import (
+    FIGURES_DIR,
+    PAPER,
+    ROOT,
+    describe_recipe,
+    describe_shipped,
+    train_recipe,
+)
+from ngpu_lite.training import get_preset
 
 torch.set_num_threads(1)  # one thread is as fast for these sizes and leaves the rest of the CPU free
 seed_everything(0)
@@ -64,7 +73,7 @@ seed_everything(0)
 # ## The claim
 #
 # Trained on operands of up to 20 bits, tested on fresh random operands; percent of test cases with
-# every output bit right, from the paper's Table 1 (`ngpu_lite.zoo.PAPER`):
+# every output bit right, from the paper's Table 1 (`ngpu_lite.results.zoo.PAPER`):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -168,7 +177,7 @@ for name, counts in maps.items():
 # 800 steps (the original needed about 30,000). Their code differs from this book's `fast` preset
 # in almost every point, and an approximation of it that kept several of our defaults did not
 # learn. So the `dngpu` preset copies their code point by point; the table prints both presets
-# from `ngpu_lite.train.PRESETS`, and the right column says where DNGPU's code has each point.
+# from `ngpu_lite.training.PRESETS`, and the right column says where DNGPU's code has each point.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -461,7 +470,7 @@ if long and long.get("wrong_at"):
 # ## Beyond random operands
 #
 # Price et al. (2016) found that models near-perfect on random operands fail on structured ones
-# such as `000…002 × 000…002`. `ngpu_lite.families` draws members of several families of
+# such as `000…002 × 000…002`. `ngpu_lite.data.families` draws members of several families of
 # multiplications, each written at the full width (so with leading zeros), from a stream of its own:
 
 # %%

@@ -31,7 +31,7 @@
 # 4. use the **live explorer** (ipywidgets): type two numbers, step through the computation, and
 #    drive the widgets from code.
 #
-# Everything lives in `ngpu_lite.explore`; we write the trace in the open first and check it
+# Everything lives in `ngpu_lite.interfaces.explore`; we write the trace in the open first and check it
 # against the library's.
 
 # %%
@@ -43,9 +43,10 @@ import torch
 from IPython.display import Image, display
 
 import ngpu_lite
-from ngpu_lite import NeuralGPU, encode_text, evaluate, explore
+from ngpu_lite import NeuralGPU, encode_text, evaluate
 from ngpu_lite.book import fast_mode, pick, savefig, seed_everything
-from ngpu_lite.zoo import FIGURES_DIR
+from ngpu_lite.interfaces import explore
+from ngpu_lite.results.zoo import FIGURES_DIR
 
 torch.set_num_threads(1)
 seed_everything(0)
@@ -206,7 +207,7 @@ for label, t_ in cases.items():
 # %%
 settle = long_carry.settle_steps()
 top = len(long_carry.answer()) - 1  # the answer's highest position (positions count from 0)
-second = long_carry.x.index(ngpu_lite.tasks.ADD_SEP) + 1  # the cell where the second operand starts
+second = long_carry.x.index(ngpu_lite.data.tasks.ADD_SEP) + 1  # the cell where the second operand starts
 print("What we saw: the adder was exact on "
       + ", ".join(f"{add_acc[d]['exact']:.0%}" for d in add_acc)
       + f" of fresh sums at {', '.join(map(str, add_acc))} bits.")
@@ -236,7 +237,7 @@ else:
 
 # %%
 u_col = explore.timeline(carry, "u").mean(axis=0)  # mean over steps, per position
-sep = carry.x.index(ngpu_lite.tasks.ADD_SEP)
+sep = carry.x.index(ngpu_lite.data.tasks.ADD_SEP)
 print(f"mean u over steps: first operand {u_col[:sep].mean():.3f}, separator {u_col[sep]:.3f}, "
       f"second operand {u_col[sep + 1:].mean():.3f}")
 
@@ -279,7 +280,7 @@ for digits in (8, 20):
     acc = evaluate(mul_model, "bmul", digits, samples=pick(8, 64), seed=1)
     print(f"bmul at {digits} bits: exact {acc['exact']:.3f}, per symbol {acc['per_symbol']:.3f}"
           f" ({acc['samples']} fresh products)")
-ma, mb = explore.random_example("bmul", 12, ngpu_lite.tasks.eval_stream(2))
+ma, mb = explore.random_example("bmul", 12, ngpu_lite.data.tasks.eval_stream(2))
 mul = explore.trace(mul_model, "bmul", ma, mb)
 print(f"{ma} × {mb} = {mul.answer()} ({int(ma, 2)} × {int(mb, 2)} = {int(ma, 2) * int(mb, 2)}); "
       f"read out after the last step: {mul.decoded(mul.steps)}")
@@ -347,7 +348,7 @@ print("after step 1:", ex.trace.decoded(1), "| after the last step:", ex.trace.d
 # 3. In a Neural GPU (2016), which has two CGRUs per step (the shipped models have one), compare
 #    the mean update gate of layer 1 and layer 2 (`explore.timeline(tr, "u", layer)`). Does one
 #    layer keep the state while the other rewrites it?
-# 4. Train a model for only a few hundred steps (`ngpu_lite.train`) and compare its space-time
+# 4. Train a model for only a few hundred steps (`ngpu_lite.training`) and compare its space-time
 #    pictures with the ones above. What appears first during training?
 # 5. For multiplication, find an input whose answer is wrong and locate, with `settle_steps`, the
 #    first position that never settles. Is it always the highest digits?

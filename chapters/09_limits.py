@@ -59,11 +59,11 @@ from matplotlib.ticker import MaxNLocator
 
 from ngpu_lite import PAD, carry_chains, device, encode, pretrained
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.families import evaluate_cases
+from ngpu_lite.data.tasks import decode, eval_stream, stack_examples, to_digits
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import decode, eval_stream, stack_examples, to_digits
-from ngpu_lite.zoo import FIGURES_DIR
+from ngpu_lite.model.checkpoints import SHIPPED_DIR
+from ngpu_lite.model.evaluate import evaluate_cases
+from ngpu_lite.results.zoo import FIGURES_DIR
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -94,7 +94,7 @@ for task, model in models.items():
 # %% [markdown]
 # ## Tools: carry chains, a family member, a batch
 #
-# Chapter 6 defined how far a carry travels, and `ngpu_lite.families.carry_chains` is that one
+# Chapter 6 defined how far a carry travels, and `ngpu_lite.data.families.carry_chains` is that one
 # definition. Adding $a$ and $b$ bit by bit, a position where both bits are 1 *generates* a carry,
 # whatever comes in; a position with exactly one 1 *propagates* the carry that comes in; a position
 # with two 0s *kills* it. A carry born at a generate position crosses the propagate positions
@@ -513,7 +513,7 @@ if "bmul" in models:
     print(f"the shipped model, {shipped_factor:g} steps per cell, on the same products: {len(still)} wrong")
 
 # %% [markdown]
-# That points to a family: products with one long run inside. `ngpu_lite.families` draws them as
+# That points to a family: products with one long run inside. `ngpu_lite.data.families` draws them as
 # `product near t·2^k`: with $b$ the whole number nearest to $t \cdot 2^k / a$, the product
 # $a b$ lies within $a$ of $t \cdot 2^k$, so between bit $d$ and bit $k$ it is all zeros (just
 # above) or all ones (just below). The family table of the shipped models (`make families`,
@@ -632,7 +632,7 @@ print(f"What we saw: within 10 points of random operands: {'; '.join(level) or '
 #
 # The paper trained on random operands only, and so did every model of this book until here. The
 # shipped addition model was trained differently: a quarter of its training operands come from
-# the structured families of `ngpu_lite.families` (leading zeros, few set bits, long carries,
+# the structured families of `ngpu_lite.data.families` (leading zeros, few set bits, long carries,
 # all-ones sums, `a + a`, alternating bits, `0 + x`), drawn from a training stream that the test
 # cases below never share (`families.training_operands`; the test cases come from
 # `tasks.eval_stream`). This goes beyond the paper. To see what it buys, the same recipe was run
@@ -743,7 +743,7 @@ else:
 # ## Summary
 #
 # * A random test of binary addition is blind to long carries: the longest carry chain of random
-#   operands (`ngpu_lite.families.carry_chains`, the definition of chapter 6) gains about one
+#   operands (`ngpu_lite.data.families.carry_chains`, the definition of chapter 6) gains about one
 #   position per doubling of their width, so random 200-bit pairs rarely hold a chain as long as
 #   the 20-bit training operands.
 # * We built three structured families: carry chains $a + (2^k - a)$ of length $k$ at a fixed

@@ -35,14 +35,14 @@
 #   learning rate of $0.01$.
 #
 # All of these are in `ngpu_lite`: `NeuralGPU(w=1, m=48, l=1, hard=True, diagonal=True,
-# dropout_on="candidate")` is the model, and the `fast` preset of `ngpu_lite.train.PRESETS` is its
+# dropout_on="candidate")` is the model, and the `fast` preset of `ngpu_lite.training.PRESETS` is its
 # training recipe (the `paper` preset is the 2016 code's recipe, point by point; the table below
 # says where it departs).
 #
 # **Learning objectives.** After this chapter you can
 #
 # 1. build the improved CGRU step from scratch (hard sigmoid, hard tanh, the diagonal shift, the
-#    saturation cost) and check it against `ngpu_lite.cgru` on the same weights;
+#    saturation cost) and check it against `ngpu_lite.model.cgru` on the same weights;
 # 2. show the diagonal shift moving information one cell per step without a single weight, and
 #    why dropout on the candidate spares what a closed gate carries while dropout on the state
 #    does not;
@@ -62,11 +62,12 @@ import torch
 import torch.nn.functional as F
 from IPython.display import Image, display
 
-from ngpu_lite import PRESETS, NeuralGPU, cgru, checkpoints, evaluate, make_batch, pretrained, train
+from ngpu_lite import PRESETS, NeuralGPU, cgru, evaluate, make_batch, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.cgru import diagonal_shift, sigmoid_cutoff
-from ngpu_lite.train import digits_for_length, dropout_rate
-from ngpu_lite.zoo import FIGURES_DIR, describe_recipe, describe_shipped
+from ngpu_lite.model import checkpoints
+from ngpu_lite.model.cgru import diagonal_shift, sigmoid_cutoff
+from ngpu_lite.results.zoo import FIGURES_DIR, describe_recipe, describe_shipped
+from ngpu_lite.training.schedule import digits_for_length, dropout_rate
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -183,7 +184,7 @@ theirs = cgru(s, *weights, hard=True, diagonal=True, gates=gates)
 torch.testing.assert_close(shift(s), diagonal_shift(s))
 torch.testing.assert_close(mine, theirs)
 torch.testing.assert_close(mine_saturation, gates["saturation"])
-print("shift == ngpu_lite.cgru.diagonal_shift: yes")
+print("shift == ngpu_lite.model.cgru.diagonal_shift: yes")
 print("improved_cgru == ngpu_lite.cgru(..., hard=True, diagonal=True): yes, max |difference| "
       f"{(mine - theirs).abs().max():.1e}")
 print(f"saturation cost of this step: {mine_saturation:.4f} (library: {gates['saturation']:.4f})")
@@ -448,7 +449,8 @@ print(f"* at 20 digits the fast model was exact on {measured['fast']['at20']:.0%
 # this compares recipes, not single changes; exercises 1 and 2 separate two of them.
 #
 # The full budget tells the rest. The shipped `badd` checkpoint was trained with the `fast` preset
-# (its recipe is `ngpu_lite.zoo.RECIPES["badd"]`, printed below, with a share of structured operands
+# (its recipe is `ngpu_lite.results.recipes.RECIPES["badd"]`, printed below, with a share of
+# structured operands
 # and a second phase that go beyond both papers; chapter 9 measures them). When it is shipped with
 # this copy of the book, we measure it on 64 fresh 200-digit sums, ten times the longest training
 # operand:
@@ -463,7 +465,7 @@ if (checkpoints.SHIPPED_DIR / "badd.pt").exists():
     print(f"{NAMES['fast']}, shipped: exact on {acc['samples']} fresh 200-digit sums: {acc['exact']:.1%} "
           f"(per symbol {acc['per_symbol']:.2%}; {time.time() - t0:.0f} s)")
 else:
-    print("the badd checkpoint is not shipped yet: build it with 'python -m ngpu_lite.zoo build "
+    print("the badd checkpoint is not shipped yet: build it with 'python -m ngpu_lite.results.zoo build "
           "--tasks badd' (the cap above is per seed)")
 
 # %% [markdown]
@@ -473,7 +475,7 @@ else:
 # steps, can pile up over 4000. Dropout on the candidate is noise of that kind during training, and
 # a model trained under it has to keep its state on course in spite of it. Both presets shrink
 # dropout as the operands grow (the next cell prints the rate at 20 digits for both, from
-# `ngpu_lite.train.dropout_rate`); the improved Neural GPU's authors used 0.5 for addition. So
+# `ngpu_lite.training.schedule.dropout_rate`); the improved Neural GPU's authors used 0.5 for addition. So
 # the `fast` preset switches the candidate dropout to 0.5 once its curriculum reaches 20 digits
 # (`dropout_final`).
 #

@@ -25,7 +25,7 @@
 #
 # **Learning objectives.** After this chapter you can
 #
-# 1. run a seed sweep (and a grid) with `ngpu_lite.sweep` or `python -m ngpu_lite sweep`, and say
+# 1. run a seed sweep (and a grid) with `ngpu_lite.interfaces.sweep` or `python -m ngpu_lite sweep`, and say
 #    what a trial is: one ordinary `train` run, one thread, in its own resumable folder;
 # 2. measure the spread between seeds of one recipe, and tell a recipe's effect from luck;
 # 3. pick the best run by a stated criterion, and work out from a measured success rate $p$ how
@@ -47,9 +47,10 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from ngpu_lite import checkpoints, evaluate, make_batch
+from ngpu_lite import evaluate, make_batch
 from ngpu_lite.book import fast_mode, pick, savefig, seed_everything
-from ngpu_lite.sweep import (
+from ngpu_lite.data.tasks import eval_stream
+from ngpu_lite.interfaces.sweep import (
     average_top,
     best_run,
     describe_criterion,
@@ -59,10 +60,10 @@ from ngpu_lite.sweep import (
     ranked,
     summary,
     sweep,
-    table_markdown,
     trial_name,
 )
-from ngpu_lite.tasks import eval_stream
+from ngpu_lite.model import checkpoints
+from ngpu_lite.results.zoo import table_markdown
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -83,7 +84,7 @@ seed_everything(0)
 #
 # ## A sweep: many ordinary runs
 #
-# `ngpu_lite.sweep.sweep(task, preset, seeds, grid, out, ...)` (and `python -m ngpu_lite sweep`)
+# `ngpu_lite.interfaces.sweep.sweep(task, preset, seeds, grid, out, ...)` (and `python -m ngpu_lite sweep`)
 # turns every combination of a grid's values and every seed into one *trial*: one ordinary
 # `train` run, with the same recipe, checkpoints and log as `python -m ngpu_lite train`, in its own
 # folder `out/trials/NAME`. Ray Tune runs the trials, one per CPU core; each trial sets torch to
@@ -237,7 +238,7 @@ for p in (p_hat, 0.01, 0.003):
 #
 # The paper averaged several models where none generalised alone. `average_top(runs, k, ...)`
 # takes the top `k` runs that share the best run's architecture, averages their weights
-# (`ngpu_lite.checkpoints.average`), scores the average beside the best single run on the same
+# (`ngpu_lite.model.checkpoints.average`), scores the average beside the best single run on the same
 # fresh cases, and keeps it only if it scores at least as well.
 
 # %%

@@ -1,5 +1,5 @@
 """`python -m ngpu_lite train | evaluate | predict`."""
 
-from .cli import main
+from .interfaces.cli import main
 
 raise SystemExit(main())

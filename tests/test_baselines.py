@@ -5,8 +5,9 @@ import random
 import pytest
 import torch
 
-from ngpu_lite.baselines import LSTMBaseline, evaluate_baseline, train_baseline
-from ngpu_lite.tasks import N_SYMBOLS, make_batch
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.data.tasks import N_SYMBOLS
+from ngpu_lite.results.baselines import LSTMBaseline, evaluate_baseline, train_baseline
 
 
 @pytest.mark.parametrize("attention", [False, True])
@@ -99,8 +100,8 @@ def test_config_rebuilds_a_model_that_loads_the_weights():
 def test_a_saved_baseline_loads_and_a_flipped_byte_is_refused(tmp_path):
     """Catches the baseline's writer skipping the checked pair: weights and manifest are written
     as one change, and a load verifies the weights against the manifest's sha256."""
-    from ngpu_lite.baselines import load_baseline, save_baseline
-    from ngpu_lite.checkpoints import CheckpointError
+    from ngpu_lite.model.checkpoints import CheckpointError
+    from ngpu_lite.results.baselines import load_baseline, save_baseline
 
     torch.manual_seed(0)
     model = LSTMBaseline(hidden=8)

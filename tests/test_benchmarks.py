@@ -177,7 +177,7 @@ def test_badd_structured_trains_the_zoo_recipe_with_the_share_and_refuses_a_bad_
     """Catches the experiment drifting from the shipped recipe (its stop test, its overrides) or
     a share outside 0 to 1 reaching training."""
     from benchmarks.badd_structured import main, recipe_options
-    from ngpu_lite.zoo import RECIPES
+    from ngpu_lite.results.recipes import RECIPES
 
     got = recipe_options(0.25)
     assert got["structured"] == 0.25 and got["until"] == RECIPES["badd"].until

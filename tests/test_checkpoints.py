@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ngpu_lite import CheckpointError, NeuralGPU, load, pretrained, save
-from ngpu_lite.checkpoints import sha256
+from ngpu_lite.model.checkpoints import sha256
 
 
 def test_round_trip_keeps_weights_config_and_answers(tmp_path, tiny_model):
@@ -90,7 +90,7 @@ def test_code_in_a_checkpoint_is_never_run(tmp_path):
 
 def test_pretrained_without_a_shipped_model_explains(monkeypatch, tmp_path):
     """Catches a bare FileNotFoundError when the package ships no model for the task."""
-    import ngpu_lite.checkpoints as ck
+    import ngpu_lite.model.checkpoints as ck
 
     monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path)
     with pytest.raises(CheckpointError, match="no shipped checkpoint"):
@@ -100,7 +100,7 @@ def test_pretrained_without_a_shipped_model_explains(monkeypatch, tmp_path):
 def test_pretrained_paper_model_is_its_own_file(monkeypatch, tmp_path):
     """`model="paper"` loads `TASK-paper.pt`, the default `TASK.pt`: catches one name serving
     for both models, a paper model missing without a clear error, or an unknown model accepted."""
-    import ngpu_lite.checkpoints as ck
+    import ngpu_lite.model.checkpoints as ck
 
     monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path)
     save(tmp_path / "badd.pt", NeuralGPU(w=1, m=8, l=1, hard=True, diagonal=True), "badd")
@@ -116,7 +116,7 @@ def test_pretrained_paper_model_is_its_own_file(monkeypatch, tmp_path):
 def test_shipped_names_split_back_into_task_and_model():
     """`split_name` inverts `shipped_name` for both models, and the improved model keeps the bare task name.
     Catches a suffix that `split_name` does not strip, or the default file renamed (e.g. 'badd-improved')."""
-    from ngpu_lite.checkpoints import shipped_name, split_name
+    from ngpu_lite.model.checkpoints import shipped_name, split_name
 
     for task in ("badd", "copy"):
         for model in ("improved", "paper"):

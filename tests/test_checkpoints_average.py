@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from ngpu_lite import NeuralGPU, checkpoints
+from ngpu_lite import NeuralGPU
+from ngpu_lite.model import checkpoints
 
 
 def _saved(tmp_path, name, seed, **config):
@@ -41,7 +42,7 @@ def test_a_run_keeps_the_weights_of_its_last_checkpoints(tmp_path):
     """`keep=k` leaves exactly the last k checkpoints' weights in the run folder, named by step
     (the bug: old snapshots piling up, or the current one missing)."""
     from ngpu_lite import train
-    from ngpu_lite.train import snapshots
+    from ngpu_lite.training.run_folder import snapshots
 
     train("copy", "tiny", out=tmp_path, seed=0, steps=50, checkpoint_every=10, keep=3,
           progress=False)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU, decode, encode_text, evaluate, load, save
-from ngpu_lite.cli import main
+from ngpu_lite.interfaces.cli import main
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_train_then_predict_and_evaluate_with_that_run(capsys, tmp_path):
 def test_model_paper_answers_with_the_shipped_2016_model(capsys, tmp_path, monkeypatch):
     """`--model paper` uses `TASK-paper.pt`: catches the flag ignored (the improved model
     answering) or a missing paper model ending in a traceback instead of one line."""
-    import ngpu_lite.cli as cli
+    import ngpu_lite.interfaces.cli as cli
 
     monkeypatch.setattr(cli, "SHIPPED_DIR", tmp_path)
     torch.manual_seed(0)
@@ -133,7 +133,7 @@ def test_model_paper_answers_with_the_shipped_2016_model(capsys, tmp_path, monke
     save(tmp_path / "badd-paper.pt", paper, "badd")
     assert main(["predict", "--task", "badd", "--model", "paper", "101", "11"]) == 0
     got = capsys.readouterr().out.strip()
-    from ngpu_lite.tasks import stack_examples
+    from ngpu_lite.data.tasks import stack_examples
 
     x, _, lengths = stack_examples([encode_text("badd", "101", "11")])
     want = decode("badd", paper.predict(x, lengths)[0, :lengths[0]].tolist(), paper.config.target)

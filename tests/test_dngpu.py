@@ -9,10 +9,13 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU
-from ngpu_lite.cgru import cgru
-from ngpu_lite.optim import ClippedAdamax, dngpu_beta2
-from ngpu_lite.tasks import decode, encode, encode_text, make_batch
-from ngpu_lite.train import bin_digits, get_preset, sample_bins, train
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.data.tasks import decode, encode, encode_text
+from ngpu_lite.model.cgru import cgru
+from ngpu_lite.model.optim import ClippedAdamax, dngpu_beta2
+from ngpu_lite.training import get_preset, train
+from ngpu_lite.training.batches import sample_bins
+from ngpu_lite.training.presets import bin_digits
 
 BINS = (8, 12, 16, 20, 25, 28, 31, 36, 41)
 
@@ -182,8 +185,8 @@ def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
     assert 0 < rec["saturation_weight"] <= 1e-3
     assert res.model.config.target == "zeros"
     # the rule itself: weight = min(saturation, lr · loss / mean raw cost) at each epoch's end
-    from ngpu_lite.relax import PullSchedule
-    from ngpu_lite.train import _end_epoch
+    from ngpu_lite.model.relax import PullSchedule
+    from ngpu_lite.training.schedule import _end_epoch
 
     state = {"step": 2, "seconds": 0.0, "digits": 20, "lr": 0.01, "pull": 0.0, "seq_err": 1.0,
              "perplexities": [], "final_dropout": 0.0, "saturation_weight": 1e-3, "losses": []}
@@ -207,7 +210,7 @@ def test_replay_puts_the_examples_a_step_got_wrong_back_into_the_next_steps_batc
     """An untrained model gets most products wrong; with replay 0.25 those wrong examples (input
     and target rows, length) are pooled, and the next step's first rows of each bucket are them,
     oldest first; the rest of the batch is the usual fresh stream."""
-    from ngpu_lite.train import bucket_step
+    from ngpu_lite.training.batches import bucket_step
 
     p = _small(replay=0.25)
     torch.manual_seed(0)
@@ -254,7 +257,7 @@ def test_a_run_with_replay_resumes_as_the_same_run_its_pool_saved_in_the_checkpo
         parts = train("bmul", _small(replay=0.25), out=tmp_path / "b", steps=stop, **kw)
     for k, v in whole.model.state_dict().items():
         assert torch.equal(parts.model.state_dict()[k], v), k
-    from ngpu_lite.checkpoints import load_raw
+    from ngpu_lite.model.checkpoints import load_raw
 
     pool = load_raw(tmp_path / "a")["train_state"]["replay"]
     assert set(pool) == {"8", "12"} and all(0 < len(q) <= 4 * 8 for q in pool.values())
@@ -269,7 +272,7 @@ def test_own_bucket_steps_train_each_example_as_it_is_evaluated():
     example's own length dropped in training, or the loss taken over the padding."""
     import torch.nn.functional as F
 
-    from ngpu_lite.train import bucket_step
+    from ngpu_lite.training.batches import bucket_step
 
     for factor in (1.0, 1.25):
         p = _small(bucket_steps="own", structured=0.5)
@@ -278,7 +281,7 @@ def test_own_bucket_steps_train_each_example_as_it_is_evaluated():
         model = NeuralGPU(**p.model)
         ce, _, scored = bucket_step(model, "bmul", p, random.Random(3), 0.0, torch.device("cpu"))
         rng = random.Random(3)
-        from ngpu_lite.train import sample_bins
+        from ngpu_lite.training.batches import sample_bins
 
         want = 0.0
         for b, sizes in zip(p.bins, sample_bins(p, rng), strict=True):

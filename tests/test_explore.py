@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from ngpu_lite import NeuralGPU, TaskError, cgru, decode, encode_text, explore
+from ngpu_lite import NeuralGPU, TaskError, cgru, decode, encode_text
+from ngpu_lite.interfaces import explore
 
 
 @pytest.fixture

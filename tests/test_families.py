@@ -1,4 +1,4 @@
-"""ngpu_lite.families: carry_chains against cases worked by hand and against the carries of a + b;
+"""ngpu_lite.data.families: carry_chains against cases worked by hand and against the carries of a + b;
 the structured families of every task (exact answers, width, seeds, structure) and their table."""
 
 import itertools
@@ -7,20 +7,18 @@ import random
 import pytest
 
 from ngpu_lite import NeuralGPU
-from ngpu_lite.families import (
+from ngpu_lite.data.families import (
     FAMILIES,
     MUL_FAMILIES,
     carry_chains,
     case_digits,
     case_width,
-    evaluate_cases,
-    families_markdown,
-    families_plot,
-    families_table,
     family_cases,
     family_doc,
 )
-from ngpu_lite.tasks import TaskError, encode, get_task, to_digits
+from ngpu_lite.data.tasks import TaskError, encode, get_task, to_digits
+from ngpu_lite.model.evaluate import evaluate_cases
+from ngpu_lite.results.families_table import families_markdown, families_plot, families_table
 
 
 @pytest.mark.parametrize(
@@ -288,7 +286,7 @@ def test_table_figure_has_a_row_per_family_and_a_column_per_length():
 def test_update_replaces_the_measured_tasks_rows_and_keeps_the_others():
     """Catches `--update` dropping the tasks it did not measure, keeping a stale cell of a
     re-measured task, or losing which command measured each row."""
-    from ngpu_lite.families import update_families
+    from ngpu_lite.results.families_table import update_families
 
     old = {"command": "first", "rows": {"badd": {"random": {"20": {"exact": 0.5}, "200": {"exact": 0.1}}},
                                         "copy": {"random": {"20": {"exact": 1.0}}}},
@@ -305,7 +303,7 @@ def test_update_replaces_the_measured_tasks_rows_and_keeps_the_others():
 def test_update_of_named_families_keeps_the_tasks_other_families():
     """Catches `--families F --update` (a family added on an unchanged model) wiping the task's
     other families, or forgetting the command that measured them."""
-    from ngpu_lite.families import update_families
+    from ngpu_lite.results.families_table import update_families
 
     old = {"command": "first", "rows": {"bmul": {"random": {"20": {"exact": 0.9}}}},
            "models": {"bmul": "m"}, "families": {"bmul": {"random": "r"}}}
@@ -336,9 +334,9 @@ def test_products_near_a_multiple_of_a_power_of_two_have_a_run_inside():
 def test_training_operands_draw_only_the_named_families():
     """Catches `structured_families` being ignored (every family drawn) or an unknown family
     accepted, in the draw and at the start of training."""
-    from ngpu_lite.families import training_operands
-    from ngpu_lite.tasks import from_digits
-    from ngpu_lite.train import train
+    from ngpu_lite.data.families import training_operands
+    from ngpu_lite.data.tasks import from_digits
+    from ngpu_lite.training import train
 
     rng = random.Random(0)
     for _ in range(30):

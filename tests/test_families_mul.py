@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU
-from ngpu_lite.families import MUL_FAMILIES, evaluate_cases, family_cases
-from ngpu_lite.tasks import TaskError, eval_stream, to_digits
+from ngpu_lite.data.families import MUL_FAMILIES, family_cases
+from ngpu_lite.data.tasks import TaskError, eval_stream, to_digits
+from ngpu_lite.model.evaluate import evaluate_cases
 
 
 def test_each_family_has_its_shape_at_full_width():

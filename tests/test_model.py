@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU, average_sets, pull_cost
-from ngpu_lite.cgru import CGRU, cgru, diagonal_shift, sigmoid_cutoff
-from ngpu_lite.tasks import make_batch
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.model.cgru import CGRU, cgru, diagonal_shift, sigmoid_cutoff
 
 
 def test_paper_configuration_has_31248_parameters_per_set():
@@ -218,7 +218,7 @@ def test_hand_written_cgru_backward_passes_gradcheck(w, kernel):
     """`_CGRUStep`'s backward against finite differences in float64, a mask with zeros, one-row
     (1×k) and wider kernels: catches a wrong term (∂u, ∂r, the clamp, the tanh) or a transposed
     padding."""
-    from ngpu_lite.cgru import cgru_masked
+    from ngpu_lite.model.cgru import cgru_masked
 
     torch.manual_seed(0)
     m, n = 3, 5
@@ -239,7 +239,7 @@ def test_hand_written_cgru_backward_passes_gradcheck(w, kernel):
 def test_hand_written_backward_gives_autograds_values_and_gradients():
     """Against autograd through `cgru` in float64: the same output and the same gradients for the
     state and every weight (1e-10): catches a backward that is only roughly right."""
-    from ngpu_lite.cgru import cgru_masked
+    from ngpu_lite.model.cgru import cgru_masked
 
     torch.manual_seed(1)
     s = torch.randn(3, 4, 4, 6, dtype=torch.float64).contiguous(memory_format=torch.channels_last)
@@ -263,7 +263,7 @@ def test_the_models_training_step_is_unchanged_by_the_fast_backward(monkeypatch,
     """The whole model, mixed lengths, dropout, several relaxation sets: logits and every
     parameter's gradient as with autograd through `cgru` (fp32, 1e-5); the improved unit does not
     take the hand-written path, so its numbers are identical."""
-    import ngpu_lite.model as model_module
+    import ngpu_lite.model.neural_gpu as model_module
 
     torch.manual_seed(0)
     model = NeuralGPU(**extra).train()

@@ -14,17 +14,16 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU
-from ngpu_lite.relax import PullSchedule, assign_mean, average_sets
-from ngpu_lite.tasks import make_batch, train_stream
-from ngpu_lite.train import (
-    PRESETS,
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.data.tasks import train_stream
+from ngpu_lite.model.relax import PullSchedule, assign_mean, average_sets
+from ngpu_lite.training import PRESETS, get_preset, train
+from ngpu_lite.training.schedule import (
     _end_epoch,
     bucket_2016,
     digits_for_length,
     dropout_rate,
-    get_preset,
     sample_length,
-    train,
 )
 
 SMALL = dict(w=2, m=8, relax_sets=3, input_layer="conv", relax_init="independent")
@@ -192,7 +191,7 @@ def test_paper_training_drops_at_the_batch_bucket_rate(monkeypatch):
     """The rate a training step passes to the model is the 2016 rate of that batch's length."""
     import sys
 
-    tr = sys.modules["ngpu_lite.train"]  # the package's `train` attribute is the function
+    tr = sys.modules["ngpu_lite.training.loop"]  # the package's `train` attribute is the function
 
     seen = []
     real = tr.forward_buckets

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from ngpu_lite import CheckpointError, NeuralGPU, checkpoints, load, save, train
-from ngpu_lite.checkpoints import SHIPPED_DIR, load_raw, write_pair
-from ngpu_lite.cli import main
-from ngpu_lite.train import _RunLock
+from ngpu_lite import CheckpointError, NeuralGPU, load, save, train
+from ngpu_lite.interfaces.cli import main
+from ngpu_lite.model import checkpoints
+from ngpu_lite.model.checkpoints import SHIPPED_DIR, load_raw, write_pair
+from ngpu_lite.training.run_folder import _RunLock
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NGPU_FAST="1",
@@ -99,7 +100,8 @@ def test_every_shipped_checkpoint_matches_its_manifest():
 
 _KILL_DURING_SAVE = """
 import os, sys, torch
-from ngpu_lite import NeuralGPU, checkpoints
+from ngpu_lite import NeuralGPU
+from ngpu_lite.model import checkpoints
 path, at = sys.argv[1], int(sys.argv[2])
 torch.manual_seed(2)
 model = NeuralGPU(w=2, m=8)

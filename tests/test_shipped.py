@@ -7,9 +7,11 @@ import math
 
 import pytest
 
-from ngpu_lite import checkpoints, evaluate, pretrained
-from ngpu_lite.baselines import load_baseline
-from ngpu_lite.zoo import FIGURES_DIR, RECIPES
+from ngpu_lite import evaluate, pretrained
+from ngpu_lite.model import checkpoints
+from ngpu_lite.results.baselines import load_baseline
+from ngpu_lite.results.recipes import RECIPES
+from ngpu_lite.results.zoo import FIGURES_DIR
 
 SHIPPED = sorted(checkpoints.SHIPPED_DIR.glob("*.pt"))
 NGPU = [p for p in SHIPPED if not p.stem.startswith("lstm-")]
@@ -94,7 +96,7 @@ def test_every_recipe_trains_the_model_it_is_named_for(name):
     """Catches a `-paper` recipe whose preset builds the improved model (or the reverse), which
     would ship one model under the other's name."""
     from ngpu_lite.model import NeuralGPU, model_name
-    from ngpu_lite.train import get_preset
+    from ngpu_lite.training import get_preset
 
     r = RECIPES[name]
     config = NeuralGPU(**get_preset(r.preset, **r.overrides).model).config

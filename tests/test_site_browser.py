@@ -97,7 +97,8 @@ def word_only_in_chapter_5(site: Path) -> str:
     index = json.loads(text[text.index("=") + 1:].strip().rstrip(";"))
     words: dict[str, set[str]] = {}
     for entry in index:
-        for word in set(re.findall(r"[a-z0-9_]+", f"{entry['heading']} {entry['text']}".lower())):
+        searched = f"{entry['heading']} {entry['text']} {entry.get('code', '')}"
+        for word in set(re.findall(r"[a-z0-9_]+", searched.lower())):
             words.setdefault(word, set()).add(entry["page"])
 
     def only_chapter_5(candidate: str) -> bool:

@@ -7,10 +7,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ngpu_lite import NeuralGPU, checkpoints
-from ngpu_lite.explore import trace
-from ngpu_lite.tasks import eval_stream, make_batch
-from ngpu_lite.zoo import RECIPES
+from ngpu_lite import NeuralGPU
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.data.tasks import eval_stream
+from ngpu_lite.interfaces.explore import trace
+from ngpu_lite.model import checkpoints
+from ngpu_lite.results.recipes import RECIPES
 
 
 def improved(**extra) -> NeuralGPU:

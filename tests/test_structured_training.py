@@ -4,8 +4,9 @@ import random
 
 import pytest
 
-from ngpu_lite import families, tasks, train
-from ngpu_lite.train import get_preset
+from ngpu_lite import train
+from ngpu_lite.data import batches, families, tasks
+from ngpu_lite.training import get_preset
 
 
 def test_no_structured_share_leaves_the_training_stream_as_it_was():
@@ -13,7 +14,7 @@ def test_no_structured_share_leaves_the_training_stream_as_it_was():
     rng = random.Random(1)
     by_hand = tasks.stack_examples([tasks.encode("badd", *tasks.random_operands("badd", d, rng))
                                     for d in (5, 7, 9)])
-    off = tasks.make_batch("badd", [5, 7, 9], random.Random(1), structured=0.0)
+    off = batches.make_batch("badd", [5, 7, 9], random.Random(1), structured=0.0)
     assert all((u == v).all() for u, v in zip(by_hand, off, strict=True))
 
 
@@ -27,12 +28,12 @@ def test_the_structured_share_of_examples_comes_from_the_families(monkeypatch):
         calls.append(rng)
         return real(task, digits, rng, families)
 
-    monkeypatch.setattr(families, "training_operands", counting)
+    monkeypatch.setattr(batches, "training_operands", counting)
     rng = random.Random(0)
-    tasks.make_batch("badd", [6] * 2000, rng, structured=0.5)
+    batches.make_batch("badd", [6] * 2000, rng, structured=0.5)
     assert 900 < len(calls) < 1100 and all(r is rng for r in calls)
     calls.clear()
-    tasks.make_batch("copy", [4] * 50, random.Random(0), structured=1.0)
+    batches.make_batch("copy", [4] * 50, random.Random(0), structured=1.0)
     assert len(calls) == 50
 
 
@@ -57,7 +58,7 @@ def test_structured_share_is_a_training_option_checked_on_entry(monkeypatch):
         get_preset("tiny", structured=1.5)
     calls = []
     real = families.training_operands
-    monkeypatch.setattr(families, "training_operands",
+    monkeypatch.setattr(batches, "training_operands",
                         lambda *a: calls.append(a[1]) or real(*a))
     res = train("badd", "tiny", seed=0, steps=6, progress=False, structured=0.3)
     assert res.steps == 6 and 10 <= len(calls) <= 50

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU, pretrained, save
-from ngpu_lite.cli import main
-from ngpu_lite.sweep import (
+from ngpu_lite.interfaces.cli import main
+from ngpu_lite.interfaces.sweep import (
     SweepError,
     average_top,
     best_run,
@@ -87,7 +87,7 @@ def _free_port() -> int:
 def _ray_present(monkeypatch):
     """Let `sweep` pass its Ray import without Ray: the refusals below come before Ray is used,
     so these tests run (and can fail) on a machine without the optional `[sweep]` extra."""
-    import ngpu_lite.sweep as sweep_module
+    import ngpu_lite.interfaces.sweep as sweep_module
 
     monkeypatch.setattr(sweep_module, "_import_ray", lambda: (None, None))
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ngpu_lite.tasks import (
+from ngpu_lite.data.batches import make_batch
+from ngpu_lite.data.tasks import (
     ADD_SEP,
     MUL_SEP,
     PAD,
@@ -18,7 +19,6 @@ from ngpu_lite.tasks import (
     from_digits,
     get_task,
     length_for,
-    make_batch,
     random_operands,
     to_digits,
 )
@@ -135,7 +135,7 @@ def test_unknown_task_lists_known_ones():
 def test_training_and_evaluation_draw_from_disjoint_streams():
     """The bug this catches: evaluation seeded like training (`Random(seed)`), so that evaluating
     seed 0 replayed the first batch of seed-0 training (64 of 1024 20-bit cases seen in training)."""
-    from ngpu_lite.tasks import eval_stream, random_operands, train_stream
+    from ngpu_lite.data.tasks import eval_stream, random_operands, train_stream
 
     def draws(rng, n):
         return {tuple(a) + (2,) + tuple(b) for a, b in (random_operands("badd", 20, rng)
@@ -156,7 +156,7 @@ def test_only_ascii_digits_are_digits():
     """The bug: `str.isdigit` accepts superscript, full-width and Arabic-Indic digits."""
     import pytest
 
-    from ngpu_lite.tasks import TaskError, parse_number
+    from ngpu_lite.data.tasks import TaskError, parse_number
 
     for text in ("1²", "１0", "١0"):
         with pytest.raises(TaskError, match="outside base"):

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ngpu_lite import NeuralGPU, evaluate, train
-from ngpu_lite.train import add_gradient_noise, get_preset, noise_sigma, sample_digits
+from ngpu_lite.training import get_preset
+from ngpu_lite.training.schedule import add_gradient_noise, noise_sigma, sample_digits
 
 
 def _grads(model):
@@ -104,7 +105,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [25, 50]
     # the second call went on from step 30, not from scratch (its phase record says where)
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
     phases = checkpoints.load_raw(out)["info"]["phases"]
     assert [(ph["from_step"], ph["to_step"]) for ph in phases] == [(0, 30), (30, 50)]
@@ -120,7 +121,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
 def test_relaxation_sets_are_averaged_when_the_pull_passes_its_limit():
     """Once the pull passes its limit a run merges its 3 relaxation sets into one, and not before.
     Catches averaging never triggered by the training loop, or triggered while the pull is low."""
-    from ngpu_lite.train import Preset
+    from ngpu_lite.training import Preset
 
     p = Preset("relaxed", model={"w": 2, "m": 8, "relax_sets": 3}, batch=8, max_digits=4,
                start_digits=2, epoch_steps=10, threshold=1.01, pull=0.09)
@@ -146,7 +147,7 @@ def test_until_checks_run_only_every_check_every_epochs(monkeypatch):
     Catches check_every ignored, or counted off by one epoch."""
     import sys
 
-    tr = sys.modules["ngpu_lite.train"]  # the module: `ngpu_lite.train` names the function
+    tr = sys.modules["ngpu_lite.training.loop"]  # the module: `ngpu_lite.training` names the function
     checked = []
     real_end = tr._end_epoch
 
@@ -174,7 +175,7 @@ def test_a_list_of_until_tests_must_all_pass_at_one_check_in_order(tmp_path, mon
     when all pass at one check. Catches a stop after the first test passes, or tests run out of order."""
     import sys
 
-    tr = sys.modules["ngpu_lite.train"]
+    tr = sys.modules["ngpu_lite.training.loop"]
     real_end = tr._end_epoch
     looked = []
 
@@ -215,7 +216,7 @@ def test_a_list_of_until_tests_must_all_pass_at_one_check_in_order(tmp_path, mon
 def test_dropout_shrinks_with_length_unless_the_preset_keeps_it_constant():
     """The library's rule keeps the dropout up to 8 digits and scales it by 8/digits above;
     dropout_scaled=False keeps it. Catches scaling below 8 digits, or dropout_scaled ignored."""
-    from ngpu_lite.train import dropout_rate
+    from ngpu_lite.training.schedule import dropout_rate
 
     scaled = get_preset("fast", dropout=0.5)
     constant = get_preset("fast", dropout=0.5, dropout_scaled=False)
@@ -229,7 +230,7 @@ def test_the_2016_rule_gives_the_2016_codes_numbers():
     padded bucket of data_utils.bins), worked out by hand for dropout 0.15: 20-bit addition has
     length 41, padded to 48: 0.025; 3 bits, length 7 in bucket 8: 0.15; 10 bits, length 21 in
     bucket 24: 0.05; 30 bits, length 61 in bucket 64: 0.01875. The library's own rule differs."""
-    from ngpu_lite.train import dropout_rate
+    from ngpu_lite.training.schedule import dropout_rate
 
     code = get_preset("paper", dropout_rule="length")
     for digits, rate in ((20, 0.025), (3, 0.15), (10, 0.05), (30, 0.01875)):
@@ -243,7 +244,7 @@ def test_the_2016_rule_gives_the_2016_codes_numbers():
 def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
     """dropout_final replaces the scaled rate once the curriculum level reaches max_digits, whatever the
     batch's digits. Catches it applied a level early, or keyed on the batch's digits."""
-    from ngpu_lite.train import dropout_rate
+    from ngpu_lite.training.schedule import dropout_rate
 
     p = get_preset("fast", dropout=0.1, dropout_final=0.5)
     assert dropout_rate(p, 5, level=19) == pytest.approx(0.1)
@@ -254,8 +255,8 @@ def test_final_dropout_applies_once_the_curriculum_reaches_the_longest_length():
 def test_stepped_final_dropout_climbs_one_step_per_fitted_epoch_at_the_longest_length():
     """With dropout_step the final rate climbs one step per fitted epoch from the length's own rate, capped at
     dropout_final. Catches a jump straight to the final rate, climbs on unfitted epochs, or no cap."""
-    from ngpu_lite.relax import PullSchedule
-    from ngpu_lite.train import _end_epoch, dropout_rate
+    from ngpu_lite.model.relax import PullSchedule
+    from ngpu_lite.training.schedule import _end_epoch, dropout_rate
 
     p = get_preset("fast", dropout=0.1, dropout_final=0.5, dropout_step=0.2)
     state = {"step": 50, "seconds": 1.0, "digits": 20, "lr": 0.01, "pull": 0.0, "seq_err": 1.0,
@@ -277,7 +278,7 @@ def test_a_run_that_passed_its_until_test_stays_finished_when_rerun(tmp_path, mo
     another. Catches a finished run retrained on every rerun, or one that never trains again."""
     import sys
 
-    tr = sys.modules["ngpu_lite.train"]
+    tr = sys.modules["ngpu_lite.training.loop"]
     real_end = tr._end_epoch
 
     def end_without_errors(*args, **kwargs):
@@ -315,9 +316,9 @@ def test_the_checkpoint_records_every_phase_and_check_of_a_run(tmp_path, monkeyp
     manifest says how the model came to be (the bug: a manifest whose stop fell between checks)."""
     import sys
 
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
-    tr = sys.modules["ngpu_lite.train"]
+    tr = sys.modules["ngpu_lite.training.loop"]
     real_end = tr._end_epoch
 
     def end_without_errors(*args, **kwargs):
@@ -349,9 +350,9 @@ def test_ctrl_c_stops_after_the_step_saves_it_and_the_rerun_continues(tmp_path, 
     import signal
     import sys
 
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
-    tr = sys.modules["ngpu_lite.train"]
+    tr = sys.modules["ngpu_lite.training.loop"]
     real_end = tr._end_epoch
 
     def end_and_press_ctrl_c(*args, **kwargs):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ngpu_lite import zoo
+from ngpu_lite.results import zoo
 
 
 def fake_results() -> dict:
@@ -41,7 +41,8 @@ def test_readme_table_is_replaced_between_its_markers(tmp_path):
 def test_recipes_train_on_at_most_20_digits():
     """The paper trains on at most 20 digits: catches a recipe, or one of its fine-tune phases,
     that trains on the lengths it is tested on (DNGPU's length buckets included)."""
-    from ngpu_lite.train import bin_digits, get_preset
+    from ngpu_lite.training import get_preset
+    from ngpu_lite.training.presets import bin_digits
 
     for recipe in zoo.RECIPES.values():
         for overrides in [{}] + [o for _, o, _ in zoo.phases(recipe)]:
@@ -52,7 +53,7 @@ def test_recipes_train_on_at_most_20_digits():
 
 def test_length_buckets_past_max_digits_are_refused():
     """Catches buckets that train on longer operands than the manifest's `max_digits` says."""
-    from ngpu_lite.train import get_preset
+    from ngpu_lite.training import get_preset
 
     with pytest.raises(ValueError, match="train on 31-digit operands, past max_digits 20"):
         get_preset("dngpu", bins=(8, 41, 64))
@@ -101,7 +102,7 @@ def test_shipped_models_are_described_from_their_manifests(tmp_path, monkeypatch
     does not break the test): catches a field read from the wrong key or a default shown."""
     import json
 
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
     monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path)
     (tmp_path / "badd.json").write_text(json.dumps({
@@ -171,7 +172,7 @@ def test_describe_shipped_names_the_runs_seed_not_the_fine_tunes(tmp_path, monke
     seed of the run the zoo kept (0)."""
     import json
 
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
     monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path)
     (tmp_path / "bmul.json").write_text(json.dumps({"preset": "dngpu", "seed": 11, "kept_seed": 0}))
@@ -215,7 +216,7 @@ def test_finetune_run_trains_each_phase_from_the_one_before_and_counts_all_steps
     import unittest.mock
     from pathlib import Path
 
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
     recipe = zoo.Recipe("copy", preset="tiny", finetune=[dict(lr=0.001, minutes=10),
                                                           dict(lr=0.0005, minutes=10)])
@@ -263,7 +264,7 @@ def test_results_figure_gives_every_row_its_own_panel_named_by_model():
 def test_build_of_a_paper_recipe_ships_it_under_its_own_name(tmp_path, monkeypatch):
     """A `-paper` recipe trains in `runs/zoo/TASK-paper-sSEED` and ships `TASK-paper.pt` for its
     task, leaving `TASK.pt` alone: catches the paper model overwriting the improved one."""
-    from ngpu_lite import checkpoints
+    from ngpu_lite.model import checkpoints
 
     monkeypatch.setitem(zoo.RECIPES, "copy-paper", zoo.Recipe(
         "copy", preset="tiny", model="paper", seeds=(0,), minutes=0.02, until=(4, 4)))

@@ -30,10 +30,15 @@ import matplotlib.pyplot as plt
 import torch
 
 from ngpu_lite import PAD, length_for, make_batch
-from ngpu_lite.baselines import LSTMBaseline, evaluate_baseline, load_baseline, train_baseline
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.evaluate import score
+from ngpu_lite.model.checkpoints import SHIPPED_DIR
+from ngpu_lite.model.evaluate import score
+from ngpu_lite.results.baselines import (
+    LSTMBaseline,
+    evaluate_baseline,
+    load_baseline,
+    train_baseline,
+)
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from ngpu_lite import CGRU, cgru, decode, encode_text, sigmoid_cutoff, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.tasks import stack_examples
+from ngpu_lite.data.tasks import stack_examples
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)

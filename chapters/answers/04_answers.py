@@ -30,7 +30,8 @@ import torch.nn.functional as F
 
 from ngpu_lite import NeuralGPU, evaluate, length_for, make_batch, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.train import bucket_2016, dropout_rate, get_preset, noise_sigma
+from ngpu_lite.training import get_preset
+from ngpu_lite.training.schedule import bucket_2016, dropout_rate, noise_sigma
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)

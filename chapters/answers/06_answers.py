@@ -31,9 +31,9 @@ import torch
 
 from ngpu_lite import carry_chains, decode, encode, evaluate, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.families import evaluate_cases
+from ngpu_lite.data.tasks import random_operands, stack_examples, to_digits
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import random_operands, stack_examples, to_digits
+from ngpu_lite.model.evaluate import evaluate_cases
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -47,7 +47,7 @@ print(f"shipped badd model: {MODEL}, m = {model.config.m}, {model.config.l} CGRU
 #
 # > Test the shipped model on the hard cases of the follow-up (Price et al. 2016): $a + (2^k - a)$
 # > for random $k$-bit $a$, whose carry runs across all $k$ bits. Write the operands with
-# > `ngpu_lite.tasks.to_digits` and compare with the random cases at the same length.
+# > `ngpu_lite.data.tasks.to_digits` and compare with the random cases at the same length.
 #
 # **Answer.** For $a > 0$ the second operand $2^k - a$ also fits in $k$ bits, and the sum is
 # $2^k$: a one followed by $k$ zeros. Below the lowest set bit $j$ of $a$ both operands are 0;
@@ -231,7 +231,7 @@ print(f"in the same wall time, closer to 20-bit addition (per symbol): {closer};
 # short lengths, which is what the curriculum is for, and does several steps for every step of
 # the run without it, which spreads the same time over all lengths at once. This compares one
 # seed per arm, and exercise 3 shows how much seeds alone move a run, so a small difference here
-# does not rank the two; the `fast` preset's comment in `ngpu_lite/train.py` says the same
+# does not rank the two; the `fast` preset's comment in `ngpu_lite/training/loop.py` says the same
 # (whether the curriculum is faster than every length at once "has not been measured"). The
 # DNGPU set-up of chapter 7 trains without a curriculum, on every length in every step, and learns
 # multiplication that way.

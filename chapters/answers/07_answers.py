@@ -32,12 +32,13 @@ import torch
 
 from ngpu_lite import decode, encode, evaluate, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.checkpoints import SHIPPED_DIR
-from ngpu_lite.families import MUL_FAMILIES, evaluate_cases
+from ngpu_lite.data.families import MUL_FAMILIES
+from ngpu_lite.data.tasks import stack_examples, to_digits
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import stack_examples, to_digits
-from ngpu_lite.train import get_preset
-from ngpu_lite.zoo import FIGURES_DIR
+from ngpu_lite.model.checkpoints import SHIPPED_DIR
+from ngpu_lite.model.evaluate import evaluate_cases
+from ngpu_lite.results.zoo import FIGURES_DIR
+from ngpu_lite.training import get_preset
 
 torch.set_num_threads(1)  # one thread is as fast for these sizes and leaves the rest of the CPU free
 seed_everything(0)

@@ -16,7 +16,7 @@
 # # Answers to chapter 8: Looking inside
 #
 # One answer per exercise of chapter 8. The shipped models, both improved Neural GPUs (2017),
-# are traced with `ngpu_lite.explore`; two exercises ask about features those models do not have
+# are traced with `ngpu_lite.interfaces.explore`; two exercises ask about features those models do not have
 # (several rows, several layers), and for those a small Neural GPU (2016) is trained here for a
 # few hundred steps (a few steps with `NGPU_FAST=1`). Each answer says which model it traced.
 
@@ -31,11 +31,11 @@ import torch
 
 from ngpu_lite import evaluate, load, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.explore import timeline, trace
-from ngpu_lite.families import evaluate_cases
+from ngpu_lite.data.tasks import eval_stream
+from ngpu_lite.interfaces.explore import timeline, trace
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import eval_stream
-from ngpu_lite.train import snapshots
+from ngpu_lite.model.evaluate import evaluate_cases
+from ngpu_lite.training.run_folder import snapshots
 
 torch.set_num_threads(1)
 seed_everything(0)
@@ -230,7 +230,7 @@ plt.show()
 #
 # ## Exercise 4
 #
-# > Train a model for only a few hundred steps (`ngpu_lite.train`) and compare its space-time
+# > Train a model for only a few hundred steps (`ngpu_lite.training`) and compare its space-time
 # > pictures with the ones above. What appears first during training?
 #
 # **Answer.** The chapter's recipe (`fast` preset, improved Neural GPU (2017)) for `EARLY_STEPS`

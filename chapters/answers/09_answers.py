@@ -36,9 +36,9 @@ import torch.nn.functional as F
 
 from ngpu_lite import PAD, carry_chains, encode, pretrained
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.families import family_cases
+from ngpu_lite.data.families import family_cases
+from ngpu_lite.data.tasks import stack_examples, to_digits
 from ngpu_lite.model import model_name
-from ngpu_lite.tasks import stack_examples, to_digits
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -612,7 +612,7 @@ for k in (4, 10, 20, 60):
 # multiplication analogue of a long carry chain is a product whose carries are large, and
 # $(2^k - 1)^2$ is its extreme. The shipped model on it, for every $k$ from 1 to the width at 20
 # and 60 bits (one case per $k$), on random pairs, and on the family `runs of ones` of
-# `ngpu_lite.families` ($(2^i - 1)(2^j - 1)$, $i$ and $j$ drawn at random), which chapter 7 found
+# `ngpu_lite.data.families` ($(2^i - 1)(2^j - 1)$, $i$ and $j$ drawn at random), which chapter 7 found
 # to be this model's weak family:
 
 # %%

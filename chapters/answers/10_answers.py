@@ -33,9 +33,9 @@ import torch.nn.functional as F
 
 from ngpu_lite import PRESETS, evaluate, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.cgru import cgru, diagonal_shift
-from ngpu_lite.explore import trace
+from ngpu_lite.interfaces.explore import trace
 from ngpu_lite.model import model_name
+from ngpu_lite.model.cgru import cgru, diagonal_shift
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -289,7 +289,7 @@ plt.show()
 # > cost?
 #
 # **Answer.** The cost of a pre-activation $x$ is $\max(0, |x| - 1)$ (averaged over the units;
-# `ngpu_lite.cgru.saturation_cost`), and the hard sigmoid is $\max(0, \min(1, 0.5x + 0.5))$, linear
+# `ngpu_lite.model.cgru.saturation_cost`), and the hard sigmoid is $\max(0, \min(1, 0.5x + 0.5))$, linear
 # exactly on $[-1, 1]$. Their gradients by autograd at points inside and outside the range (the
 # kinks at $\pm 1$ left out, where the gradient is one-sided):
 

@@ -37,11 +37,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 
-from ngpu_lite import checkpoints, evaluate, train
+from ngpu_lite import evaluate, train
 from ngpu_lite.book import ROOT, pick, savefig, seed_everything
-from ngpu_lite.model import model_name
-from ngpu_lite.sweep import EVAL_SEED, make_spec, trial_name
-from ngpu_lite.train import get_preset, snapshots
+from ngpu_lite.interfaces.sweep import EVAL_SEED, make_spec, trial_name
+from ngpu_lite.model import checkpoints, model_name
+from ngpu_lite.training import get_preset
+from ngpu_lite.training.run_folder import snapshots
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)

@@ -27,7 +27,7 @@
 #
 # with $\sigma_h(x) = \max(0, \min(1, 0.5x + 0.5))$, $\tanh_h(x) = \max(-1, \min(1, x))$, `*` a
 # 2-D convolution with "same" zero padding (`gate_weight` $U_g$ is `[2m, m, kh, kw]`, update gate
-# first; `cand_weight` $U$ is `[m, m, kh, kw]`), and `shift` = `ngpu_lite.cgru.diagonal_shift`:
+# first; `cand_weight` $U$ is `[m, m, kh, kw]`), and `shift` = `ngpu_lite.model.cgru.diagonal_shift`:
 # the first `m // 3` channels move one cell towards higher positions along `n`, the next `m // 3`
 # one cell towards lower positions, the rest stay (zeros enter at the edges).
 #
@@ -42,7 +42,7 @@
 #
 # **Rules.** Write code only where it says `YOUR CODE HERE`. You may use `torch`,
 # `torch.nn.functional` (`F.conv2d`, `F.pad`, ...), `torch.nn.grad` and, for the forward values,
-# `ngpu_lite.cgru.hard_sigmoid`, `hard_tanh` and `diagonal_shift`. You may **not** use autograd
+# `ngpu_lite.model.cgru.hard_sigmoid`, `hard_tanh` and `diagonal_shift`. You may **not** use autograd
 # (`.backward()`, `torch.autograd`, `requires_grad`): autograd is what your gradients are checked
 # against, and the tests call your functions under `torch.no_grad()`. Each function is graded on
 # its own, by visible tests below it and hidden ones (other shapes, kernels and random inputs).
@@ -54,7 +54,7 @@
 # |---|---|
 # | 1 | the share of saturated gate entries, measured with the code handed in (update and reset gate separately), for the stated input size |
 # | 1 | why a saturated entry passes no gradient to its pre-activation, pointing at the term of your backward pass that is zero |
-# | 1 | what the saturation cost (`Preset.saturation`, `ngpu_lite.cgru.saturation_cost`) does to such an entry during training, and one reason saturation is nevertheless *useful* after training (hint: chapter 10, the shift with the gate closed) |
+# | 1 | what the saturation cost (`Preset.saturation`, `ngpu_lite.model.cgru.saturation_cost`) does to such an entry during training, and one reason saturation is nevertheless *useful* after training (hint: chapter 10, the shift with the gate closed) |
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
@@ -63,7 +63,7 @@ import torch
 import torch.nn.functional as F
 
 import ngpu_lite
-from ngpu_lite.cgru import diagonal_shift, hard_sigmoid, hard_tanh
+from ngpu_lite.model.cgru import diagonal_shift, hard_sigmoid, hard_tanh
 
 torch.set_num_threads(1)
 # The tests draw their random inputs from this seed; the grader may run them with other seeds.
@@ -114,7 +114,7 @@ def autograd_grads(s, weights, grad_out):
 
 # %% nbgrader={"grade": false, "grade_id": "shift_adjoint", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def shift_adjoint(g):
-    """The adjoint of `ngpu_lite.cgru.diagonal_shift`, applied to `g` `[batch, m, w, n]`."""
+    """The adjoint of `ngpu_lite.model.cgru.diagonal_shift`, applied to `g` `[batch, m, w, n]`."""
     ### BEGIN SOLUTION
     k = g.shape[1] // 3
     return torch.cat([F.pad(g[:, :k, :, 1:], (0, 1)),  # what moved up comes back down

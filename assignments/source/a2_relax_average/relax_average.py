@@ -41,7 +41,7 @@
 # **Time.** About 3 hours: 1 h for parts 1–2, 2 h for part 3 (six training runs of a few seconds
 # each, then the analysis).
 #
-# **Rules.** Write code only where it says `YOUR CODE HERE`. Do not call `ngpu_lite.relax`'s
+# **Rules.** Write code only where it says `YOUR CODE HERE`. Do not call `ngpu_lite.model.relax`'s
 # functions (`assign_mean`, `average_sets`, `PullSchedule`) in your answers to parts 1 and 2:
 # they are what your code is compared with. Each function is graded on its own, by visible tests
 # below it and hidden ones (other sizes, seeds, and error sequences).
@@ -117,7 +117,7 @@ def check_assign(r, m, w, seed):
     others = {name: p.detach().clone() for name, p in model.named_parameters()
               if not any(p is q for q in model.stacked_parameters())}
     assign_mean(model)
-    ngpu_lite.relax.assign_mean(ref)
+    ngpu_lite.model.relax.assign_mean(ref)
     ngpu_lite.average_sets(merged)
     assert model.relax_sets == r, f"{model.relax_sets} sets after assigning; keep all {r}"
     for name, p in model.named_parameters():

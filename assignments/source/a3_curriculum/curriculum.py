@@ -39,7 +39,7 @@
 # one CPU thread), 2 h for the ablation and the write-up.
 #
 # **Rules.** Write code only where it says `YOUR CODE HERE`. Your curriculum must be your own:
-# do not call or copy chapter 4's `curriculum_digits` or `ngpu_lite.train.sample_digits` (you
+# do not call or copy chapter 4's `curriculum_digits` or `ngpu_lite.training.schedule.sample_digits` (you
 # may and should *compare* with them in part 4). The contract below is what the autograder checks;
 # everything else about the design is yours.
 #
@@ -235,15 +235,15 @@ assert res["per_symbol"] >= 0.90, "at least 90% of the symbols right at the long
 #
 # Compare your curriculum with no curriculum and with chapter 4's rule, at least 3 seeds each,
 # with `train_reverse(seed, sample, adv)`. Chapter 4's rule, for the comparison only:
-# `ngpu_lite.train.sample_digits(ngpu_lite.train.get_preset("tiny", min_digits=LO,
+# `ngpu_lite.training.schedule.sample_digits(ngpu_lite.training.get_preset("tiny", min_digits=LO,
 # max_digits=HI, batch=1), cur, rng)[0]` draws its sizes, and it advances by one when the error is
 # below 0.05 (the `tiny` preset's threshold). Measure what the rubric asks in the code cell, and
 # write your answer in the cell after it.
 
 # %% nbgrader={"grade": false, "grade_id": "ablation_code", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-from ngpu_lite.train import get_preset  # noqa: E402
-from ngpu_lite.train import sample_digits as library_sample  # noqa: E402
+from ngpu_lite.training import get_preset  # noqa: E402
+from ngpu_lite.training.schedule import sample_digits as library_sample  # noqa: E402
 
 TINY = get_preset("tiny", min_digits=LO, max_digits=HI, batch=1)
 ARMS = {

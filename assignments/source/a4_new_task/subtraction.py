@@ -23,7 +23,7 @@
 # trained on? Subtraction is addition's twin, with *borrows* instead of carries; whether a model
 # learns it as easily is an open question you will answer with measurements.
 #
-# The library's conventions (chapter 1 of the book, `ngpu_lite.tasks`): a number is written
+# The library's conventions (chapter 1 of the book, `ngpu_lite.data.tasks`): a number is written
 # **least-significant digit first** inside the model; symbol = digit + 1 (so `1` is the bit 0 and
 # `2` the bit 1), `PAD = 0`; two `d`-bit operands (leading zeros allowed) are joined by a
 # separator symbol, so the input has length `2d + 1`; the target is the answer, least-significant
@@ -42,7 +42,7 @@
 # **Time.** About 4 hours: 1.5 h for parts 1–3, 2.5 h for part 4 (training runs take under a
 # minute each on a laptop CPU).
 #
-# **Rules.** Write code only where it says `YOUR CODE HERE`. Do not call `ngpu_lite.evaluate` in
+# **Rules.** Write code only where it says `YOUR CODE HERE`. Do not call `ngpu_lite.model.evaluate` in
 # your answers. Each function is graded on its own, by visible tests below it and hidden ones
 # (other sizes, seeds and models that are wrong in known ways).
 #
@@ -66,8 +66,8 @@ import torch
 import torch.nn.functional as F
 
 import ngpu_lite
-from ngpu_lite.evaluate import score
-from ngpu_lite.tasks import PAD, eval_stream, from_digits, stack_examples, to_digits
+from ngpu_lite.data.tasks import PAD, eval_stream, from_digits, stack_examples, to_digits
+from ngpu_lite.model.evaluate import score
 
 torch.set_num_threads(1)
 SUB_SEP = 12
@@ -97,7 +97,7 @@ def read_example(x, y, length):
 #
 # Return the input and target symbol lists `(x, y)` for `a − b` with `digits`-bit operands, in
 # the conventions above (`len(x) == len(y) == 2 * digits + 1`). Raise `ValueError` when `a < b`
-# or when an operand does not fit in `digits` bits. `ngpu_lite.tasks.to_digits` may help.
+# or when an operand does not fit in `digits` bits. `ngpu_lite.data.tasks.to_digits` may help.
 
 # %% nbgrader={"grade": false, "grade_id": "encode_bsub", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def encode_bsub(a, b, digits):
@@ -141,7 +141,7 @@ for a, b, d in [(1, 2, 3), (8, 1, 3), (3, -1, 3)]:
 # entry of `digits`. Each example's pair is drawn with `rng` **uniformly among all pairs
 # `a ≥ b` of `d`-bit numbers** (`d` its entry of `digits`); drawing two numbers and swapping
 # them when `a < b` is *not* uniform over these pairs (why?). Use only `rng` for randomness, so
-# that the same `rng` state gives the same batch. `ngpu_lite.tasks.stack_examples` pads for you.
+# that the same `rng` state gives the same batch. `ngpu_lite.data.tasks.stack_examples` pads for you.
 
 # %% nbgrader={"grade": false, "grade_id": "bsub_batch", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def bsub_batch(digits, rng):

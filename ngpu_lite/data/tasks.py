@@ -15,8 +15,14 @@ from dataclasses import dataclass
 import torch
 
 PAD = 0
+
+
 ADD_SEP = 11
+
+
 MUL_SEP = 12
+
+
 N_SYMBOLS = 13  # PAD, ten digits, two separators: one vocabulary for every task
 
 
@@ -50,6 +56,7 @@ def _product(a: int, b: int) -> int:
 
 _OPS: dict[str, Callable[[int, int], int]] = {"badd": _sum, "add": _sum, "bmul": _product, "mul": _product}
 
+
 TASKS: dict[str, Task] = {
     "copy": Task("copy", 2, 1, None, "copy a bit string", False),
     "reverse": Task("reverse", 2, 1, None, "reverse a bit string", False),
@@ -78,8 +85,6 @@ def length_for(digits: int) -> int:
     """
     return 2 * digits + 1
 
-
-# --- numbers <-> digit lists ------------------------------------------------------------------
 
 def to_digits(x: int, base: int, width: int | None = None) -> list[int]:
     """Lower-endian digits of `x` (no leading zeros unless `width` pads them)."""
@@ -114,8 +119,6 @@ def parse_number(text: str, base: int) -> list[int]:
         digits.append(int(ch))
     return digits
 
-
-# --- one example ------------------------------------------------------------------------------
 
 def answer_digits(task: str | Task, a: Sequence[int], b: Sequence[int] | None = None) -> list[int]:
     """The exact answer, as lower-endian digits (or the output string for one-operand tasks)."""
@@ -215,8 +218,6 @@ def encode_text(task: str | Task, a: str, b: str | None = None,
     return encode(t, da, db, target=target)
 
 
-# --- random examples and batches --------------------------------------------------------------
-
 def train_stream(seed: int, step: int) -> random.Random:
     """The training data of run `seed` from `step` on (so a resumed run draws what it would have)."""
     return random.Random(seed * 1_000_003 + step)
@@ -243,31 +244,6 @@ def random_operands(task: str | Task, digits: int, rng: random.Random) -> tuple[
         return a, b
     n = digits if t.name == "duplicate" else length_for(digits)
     return to_digits(rng.getrandbits(n) if t.base == 2 else rng.randrange(t.base**n), t.base, n), None
-
-
-def make_batch(
-    task: str | Task, digits: Sequence[int], rng: random.Random, target: str = "pad",
-    width: int | None = None, structured: float = 0.0, families: Sequence[str] = (),
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A batch with one example per entry of `digits` (lengths may differ).
-
-    Returns `(x, y, lengths)`: long tensors `[B, n]` padded with PAD to the longest example (or
-    to `width`), and each example's own length `[B]` (the model runs that many steps for it).
-    `target` is the answer format (see `encode`). With `structured` > 0 that share of the
-    examples (on average) comes from the task's structured families (`families.training_operands`)
-    instead of uniformly random operands (from `families` only, if named); at 0 the stream is
-    exactly as before.
-    """
-    t = get_task(task)
-    if structured:
-        from .families import training_operands
-
-    def operands(d: int):
-        if structured and rng.random() < structured:
-            return training_operands(t, d, rng, families)
-        return random_operands(t, d, rng)
-
-    return stack_examples([encode(t, *operands(d), target=target) for d in digits], width)
 
 
 def stack_examples(

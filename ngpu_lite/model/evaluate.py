@@ -7,11 +7,15 @@ the mental image stays under a memory budget, so 4001-long inputs run on a lapto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from tqdm.auto import tqdm
 
-from .model import NeuralGPU
-from .tasks import eval_stream, get_task, length_for, make_batch
+from ..data.batches import make_batch
+from ..data.families import Case, case_digits
+from ..data.tasks import encode, eval_stream, get_task, length_for, stack_examples
+from .neural_gpu import NeuralGPU
 
 
 def score(pred: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int, int]:
@@ -81,3 +85,30 @@ def evaluate(
     return {"task": t.name, "digits": digits, "length": length, "samples": done,
             "exact": exact / done, "per_symbol": right / total, "seed": seed,
             "stream": "evaluation", "wrong_at": dict(sorted(wrong_at.items()))}
+
+
+@torch.no_grad()
+def evaluate_cases(model, task: str, pairs: Sequence[Case], digits: int, batch_size: int = 32,
+                   bar: tqdm | None = None) -> dict:
+    """Exact share, per-symbol share and the wrong cases of `model` on the cases given (operand
+    pairs, or `(s,)` strings for one-operand tasks), each written at `digits` bits (leading zeros
+    included); `right` counts the exact answers. `bar` (a tqdm bar) advances by each batch."""
+    t = get_task(task)
+    target = model.config.target
+    dev = next(model.parameters()).device
+    exact, right, total, wrong = 0, 0, 0, []
+    for i in range(0, len(pairs), batch_size):
+        chunk = pairs[i : i + batch_size]
+        enc = [encode(t, *case_digits(t, case, digits), target=target) for case in chunk]
+        x, y, lengths = stack_examples(enc)
+        pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
+        inside = torch.arange(x.shape[1])[None, :] < lengths[:, None]
+        ok = ((pred == y) | ~inside).all(1)
+        exact += int(ok.sum())
+        right += int(((pred == y) & inside).sum())
+        total += int(inside.sum())
+        wrong += [case for case, good in zip(chunk, ok.tolist(), strict=True) if not good]
+        if bar is not None:
+            bar.update(len(chunk))
+    return {"samples": len(pairs), "exact": exact / max(1, len(pairs)),
+            "per_symbol": right / max(1, total), "wrong": wrong, "right": exact}

@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.tasks import N_SYMBOLS, PAD
 from .cgru import cgru_masked, hard_tanh, init_cgru_
-from .tasks import N_SYMBOLS, PAD
 
 # a hook sees (step t, layer j, state after the layer, gates dict) for the first example
 Hook = Callable[[int, int, torch.Tensor, dict], None]

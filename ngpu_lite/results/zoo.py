@@ -6,9 +6,9 @@ fresh 200-digit cases, keeps the best and writes it to `ngpu_lite/checkpoints/TA
 manifest. `results()` re-measures the paper's table (exact-answer rate at 20, 25, 200 and 2000
 digits) from the shipped checkpoints, LSTM baseline included, and writes it to `figures/`.
 
-    python -m ngpu_lite.zoo build [--tasks badd,copy] [--minutes M]
-    python -m ngpu_lite.zoo results [--tasks ...] [--samples-2000 64] [--name results]
-    python -m ngpu_lite.zoo merge results_a.json results_b.json   (rows measured separately)
+    python -m ngpu_lite.results.zoo build [--tasks badd,copy] [--minutes M]
+    python -m ngpu_lite.results.zoo results [--tasks ...] [--samples-2000 64] [--name results]
+    python -m ngpu_lite.results.zoo merge results_a.json results_b.json   (rows measured separately)
 """
 
 from __future__ import annotations
@@ -17,22 +17,35 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from . import checkpoints
-from .evaluate import evaluate
-from .model import model_name
-from .tasks import length_for
-from .train import SNAPSHOTS, snapshots, train
+from ..data.tasks import length_for
+from ..model import checkpoints
+from ..model.evaluate import evaluate
+from ..model.neural_gpu import model_name
+from ..training import train
+from ..training.run_folder import SNAPSHOTS, snapshots
+from .baselines import build_baseline, evaluate_baseline, load_baseline
+from .recipes import RECIPES, Recipe
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
 RUNS_DIR = ROOT / "runs" / "zoo"
+
+
 FIGURES_DIR = ROOT / "figures"
+
+
 TABLE_DIGITS = (20, 25, 200, 2000)
+
+
 SAMPLES = {20: 1024, 25: 1024, 200: 256, 2000: 64}
+
+
 # the paper's Table 1 (percent of test cases with every output symbol right); None: not reported
 PAPER = {
     "badd": {20: 100, 25: 100, 200: 100, 2000: 100},
@@ -42,95 +55,6 @@ PAPER = {
     "duplicate": {20: 100, 25: 100, 200: 100, 2000: 100},
     "sort": {20: 100, 25: 100, 200: 100, 2000: 100},
     "lstm-badd": {20: 100, 25: 73, 200: 0, 2000: 0},
-}
-# the paper's numbers are its own model's: they stand beside the 2016 model's rows as well
-PAPER.update({f"{t}-paper": PAPER[t] for t in ("badd", "copy", "reverse")})
-
-
-@dataclass
-class Recipe:
-    """How one shipped checkpoint is trained: preset and overrides, seeds tried, cap per run."""
-
-    task: str
-    preset: str = "fast"
-    overrides: dict = field(default_factory=dict)
-    seeds: tuple[int, ...] = (0, 1, 2)
-    minutes: float = 20.0
-    # stop a run early once 64 fresh 200-digit cases are exact (or a list of such tests, in order)
-    until: tuple[int, int] | list[tuple[int, int]] = (200, 64)
-    check_every: int = 1  # epochs between those checks (a check at 800 digits costs ~100 steps)
-    # optional further phases, each from the one before's final model: overrides and minutes
-    # (e.g. more dropout at a lower learning rate). One dict (its minutes `finetune_minutes`), or
-    # a list of dicts each with its own "minutes"; the phases train in `finetune/`, `finetune2/`, …
-    finetune: dict | list[dict] | None = None
-    finetune_minutes: float = 0.0
-    # the paper's averaging: the weights of the last `average_last` checkpoints (100 steps apart)
-    # averaged; shipped only if it scores at least the run's final model at 200 digits
-    average_last: int = 0
-    # which model the recipe trains and ships: "improved" (the 2017 model, as `TASK.pt`) or
-    # "paper" (the 2016 model, as `TASK-paper.pt`); the preset must build that model
-    model: str = "improved"
-    # steps per input cell of the shipped model (`Config.step_factor`; training runs the paper's
-    # one step per cell): beyond the paper, set where a trained model was measured to need more
-    step_factor: float = 1.0
-
-    @property
-    def name(self) -> str:
-        """The recipe's key in RECIPES, its runs' folder prefix and its shipped file's stem."""
-        return checkpoints.shipped_name(self.task, self.model)
-
-
-RECIPES: dict[str, Recipe] = {
-    # stopped once 16 fresh 800-digit sums are exact (checked every 20 epochs, ~1000 steps)
-    # (trained before the final dropout climbed in steps: it jumped to 0.5 at once). Beyond the
-    # paper, a quarter of the training operands come from the structured families; at its first
-    # passed check (step 5,000) the run was exact on every family at 20 bits but on 19-27% of
-    # 200-bit sums of few set bits, alternating bits or a + (2^k - a); a second phase of 15 minutes
-    # at 20 digits under the final dropout made every family exact at 200 bits
-    # (benchmarks/badd_structured.py, benchmarks/README.md)
-    "badd": Recipe("badd", overrides=dict(dropout_step=0.0, structured=0.25), seeds=(0,),
-                   minutes=30.0, until=(800, 16), check_every=20,
-                   finetune=dict(start_digits=20), finetune_minutes=15.0),
-    # DNGPU's multiplication set-up (the `dngpu` preset), convolutions in bf16, one thread of the
-    # 2-core CPU; 64 of 64 fresh 200-bit products came at step 3,600 (129 minutes). Training on
-    # with the recipe's own dropout and learning rate made 200-bit products worse (the average of
-    # steps 4,600-4,900: 88% of 256), so the run ends there and a second phase fine-tunes it with
-    # more candidate dropout (what made addition hold at 2000 bits) at a lower learning rate
-    # (97.7% of 128 fresh 200-bit and of 256 fresh 20-bit products on the validation streams of
-    # benchmarks/bmul_validate.py). A third phase from there, 75 minutes at lr 0.0005 with the
-    # same dropout, made 200-bit products worse (90-91%, per bit 98%) and 20-bit ones no better
-    # (97.3-97.7%) over its last four checkpoints: not kept (benchmarks/README.md, run H)
-    # bmul runs 1.25 steps per input cell once trained: with the paper's one step per cell its
-    # wrong products (3% at 20 bits) were right given two steps more (chapter 7)
-    "bmul": Recipe("bmul", preset="dngpu", overrides=dict(precision="bf16"), seeds=(0,),
-                   minutes=130.0, average_last=4,
-                   finetune=dict(dropout=0.25, lr=0.001), finetune_minutes=30.0, step_factor=1.25),
-    # the one-operand tasks keep the paper code's dropout schedule to the end: the final dropout
-    # of 0.5 that addition needs kept duplicate from fitting 20 digits at all (symbol accuracy
-    # 0.999 before it, 0.75-0.79 over 2000 steps under it); copy and reverse were rebuilt through
-    # these recipes (850 steps, about a minute each, the first check passed)
-    "copy": Recipe("copy", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0),
-    "reverse": Recipe("reverse", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0),
-    # duplicate: sort's second phase broke it (exact on 59% of 64 fresh 20-digit and 0% of 200-digit
-    # strings after 10 minutes, from 100% at both), and so did a constant dropout of 0.1 at the
-    # preset's learning rate (39% of 64 at 800 digits); at lr 0.001 the same 5 minutes took 2000-bit
-    # inputs from 93.8% of 64 to 32 of 32 on a trial stream (benchmarks/README.md, run N)
-    "duplicate": Recipe("duplicate", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0,
-                        finetune=dict(start_digits=20, dropout_final=0.1, dropout_step=0.0, lr=0.001),
-                        finetune_minutes=5.0),
-    # sort: a second phase of 10 minutes at 20 digits under a constant candidate dropout of 0.25
-    # took 2000-bit sorts from 28% to 100% exact (64 fresh cases; first phase stopped at step 1,450)
-    "sort": Recipe("sort", overrides=dict(dropout_final=0.0), seeds=(0,), minutes=10.0,
-                   finetune=dict(start_digits=20, dropout_final=0.25), finetune_minutes=10.0),
-    # The paper's own Neural GPU (2016), its `paper` preset as the 2016 code trains it (relaxation,
-    # its curriculum and dropout, the averaging of the last checkpoints); 4 CPU-hours in all for
-    # the three, a run longer than a working session resuming from its checkpoint (resume/)
-    "badd-paper": Recipe("badd", preset="paper", model="paper", seeds=(0,), minutes=200.0,
-                         check_every=5, average_last=4),
-    "copy-paper": Recipe("copy", preset="paper", model="paper", seeds=(0,), minutes=20.0,
-                         check_every=5, average_last=4),
-    "reverse-paper": Recipe("reverse", preset="paper", model="paper", seeds=(0,), minutes=20.0,
-                            check_every=5, average_last=4),
 }
 
 
@@ -359,8 +283,6 @@ def training_log(recipe: Recipe, folder: Path) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-# --- the results table ------------------------------------------------------------------------
-
 def average_run(recipe: Recipe, out: Path, final, final_200: dict) -> dict | None:
     """The average of the run's last `recipe.average_last` snapshots, scored on the same 64
     fresh 200-digit cases as the final model; `kept` when it does at least as well."""
@@ -403,7 +325,6 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
         if progress:
             print(name, {d: f"{r['exact']:.1%}" for d, r in rows[name].items()}, flush=True)
     if baseline and (checkpoints.SHIPPED_DIR / "lstm-badd.pt").exists():
-        from .baselines import evaluate_baseline, load_baseline
 
         lstm = load_baseline(checkpoints.SHIPPED_DIR / "lstm-badd.pt")
         row = {}
@@ -415,7 +336,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
                            "seconds": round(time.time() - start, 1),
                            "stream": f"evaluation, seed {10_000 + d}"}
         rows["lstm-badd"] = row
-    return {"command": "python -m ngpu_lite.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
+    return {"command": "python -m ngpu_lite.results.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
             "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,
             "models": models, "sha256": shas,
             "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
@@ -493,7 +414,7 @@ def plot(res: dict):
 
 
 def _main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ngpu_lite.zoo", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m ngpu_lite.results.zoo", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="train and ship checkpoints (resumes runs in runs/zoo)")
     b.add_argument("--tasks", default=",".join(RECIPES))
@@ -521,7 +442,6 @@ def _main(argv: list[str] | None = None) -> int:
             print(f"shipped {task}: seed {man['kept_seed']}, {man['steps']} steps, "
                   f"200-digit exact {man['accuracy']['200']['exact']:.0%}", flush=True)
         if args.baseline:
-            from .baselines import build_baseline
 
             build_baseline()
         return 0
@@ -534,14 +454,14 @@ def _main(argv: list[str] | None = None) -> int:
         models = {k: v for part in parts for k, v in part.get("models", {}).items()}
         sha = {k: v for part in parts for k, v in part.get("sha256", {}).items()}
         res = dict(parts[-1], rows=rows, models=models, sha256=sha,
-                   command="python -m ngpu_lite.zoo merge " + " ".join(args.files),
+                   command="python -m ngpu_lite.results.zoo merge " + " ".join(args.files),
                    parts=[{k: p[k] for k in ("command", "started", "hardware")} for p in parts])
         _write(res, args.name)
         return 0
     digits = tuple(int(d) for d in args.digits.split(","))
     res = results(args.tasks.split(",") if args.tasks else None, digits,
                   {2000: args.samples_2000}, baseline=not args.no_baseline)
-    res["command"] = "python -m ngpu_lite.zoo " + " ".join(argv if argv is not None else sys.argv[1:])
+    res["command"] = "python -m ngpu_lite.results.zoo " + " ".join(argv if argv is not None else sys.argv[1:])
     old_file = FIGURES_DIR / f"{args.name}.json"
     if args.update and old_file.exists():
         res = update_results(json.loads(old_file.read_text()), res)
@@ -582,7 +502,3 @@ def update_readme(table: str, readme: Path = ROOT / "README.md", name: str = "re
     head, rest = text.split(start, 1)
     readme.write_text(head + start + "\n" + table + "\n" + end + rest.split(end, 1)[1])
     return True
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

@@ -19,10 +19,11 @@ import torch
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from . import book
-from .checkpoints import SHIPPED_DIR, CheckpointError, pretrained, split_name
-from .model import NeuralGPU, model_name
-from .tasks import PAD, TASKS, TaskError, decode, encode_text, get_task, random_operands
+from .. import book
+from ..data.tasks import PAD, TASKS, TaskError, decode, encode_text, get_task, random_operands
+from ..model.checkpoints import SHIPPED_DIR, CheckpointError, pretrained, split_name
+from ..model.neural_gpu import NeuralGPU, model_name
+from ..training import train
 
 MAX_DIGITS = 200  # longest operand the explorer accepts: a 401-step trace is ~190 MB in float16
 VIEWS = {"pca": "state, 2-D projection", "state": "state channels",
@@ -72,7 +73,6 @@ def load_or_train(task: str, retrain: bool = False, progress: bool = False) -> t
 
     Returns the model (eval mode, CPU) and one line saying where it came from.
     """
-    from .train import train
 
     base, family = split_name(task)
     name = get_task(base).name

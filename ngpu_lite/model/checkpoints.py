@@ -22,11 +22,13 @@ from pathlib import Path
 
 import torch
 
-from .model import Config, NeuralGPU
-from .tasks import TASKS, get_task
+from ..data.tasks import TASKS, get_task
+from ..runtime import __version__
+from ..runtime import device as default_device
+from .neural_gpu import Config, NeuralGPU
 
 FORMAT = "ngpu_lite-checkpoint-1"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SHIPPED_DIR = PACKAGE_DIR / "checkpoints"
 
 
@@ -167,7 +169,6 @@ def save(path: str | Path, model: NeuralGPU, task: str, meta: dict | None = None
     `meta` adds provenance (seed, steps, wall time, preset, accuracy …); `train_state` (optimiser
     state, curriculum …) lets a run resume. Returns the manifest.
     """
-    from . import __version__
 
     path = Path(path)
     info = {
@@ -365,7 +366,6 @@ def pretrained(task: str, device: str | torch.device | None = None,
                model: str = "improved") -> NeuralGPU:
     """The shipped trained model for `task`, in eval mode: the improved Neural GPU (2017) by
     default, the paper's Neural GPU (2016) with `model="paper"` where one is shipped."""
-    from . import device as default_device
 
     name = get_task(task).name
     stem = shipped_name(name, model)
@@ -374,7 +374,7 @@ def pretrained(task: str, device: str | torch.device | None = None,
         have = sorted(p.stem for p in SHIPPED_DIR.glob("*.pt")) if SHIPPED_DIR.exists() else []
         how = (f"train one with 'python -m ngpu_lite train --task {name} --out DIR'"
                if model == "improved" else
-               f"train it with 'python -m ngpu_lite.zoo build --tasks {stem}'")
+               f"train it with 'python -m ngpu_lite.results.zoo build --tasks {stem}'")
         raise CheckpointError(f"no shipped checkpoint {stem!r} for task {name!r} "
                               f"(shipped: {', '.join(have) or 'none'}); {how}")
     net, _ = load(path, name, device or default_device())

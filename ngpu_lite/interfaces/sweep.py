@@ -26,10 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import checkpoints
-from .evaluate import evaluate
-from .tasks import get_task
-from .train import get_preset, train
+from ..data.tasks import get_task
+from ..model import checkpoints
+from ..model.evaluate import evaluate
+from ..model.neural_gpu import NeuralGPU
+from ..threads import cores
+from ..training import get_preset, train
 
 SPEC = "sweep.json"
 LOCK = ".sweep.lock"
@@ -143,7 +145,6 @@ def overrides(preset: str, point: dict) -> dict:
 
 def check_point(task: str, preset: str, point: dict) -> None:
     """Refuse a grid point that `train` would refuse: a bad choice or an unknown model option."""
-    from .model import NeuralGPU
 
     kw = overrides(preset, point)
     try:
@@ -337,7 +338,6 @@ def start_ray(address: str | None, workers: int | None) -> bool:
                              "get-auth-token' on its head and set RAY_AUTH_TOKEN to it here"
                              ) from None
     else:
-        from .threads import cores
 
         ray.init(num_cpus=workers or cores(), _temp_dir=_temp_dir(), **quiet)
     return True

@@ -20,9 +20,19 @@ import os
 import sys
 from pathlib import Path
 
-from .checkpoints import MODELS, SHIPPED_DIR, CheckpointError, load, load_raw, shipped_name
-from .tasks import TASKS, TaskError, decode, encode_text, get_task, stack_examples
-from .train import PRESETS, RunFolderError
+from ..data.tasks import TASKS, TaskError, decode, encode_text, get_task, stack_examples
+from ..model.checkpoints import (
+    MODELS,
+    SHIPPED_DIR,
+    CheckpointError,
+    load,
+    load_raw,
+    shipped_name,
+)
+from ..model.evaluate import evaluate
+from ..runtime import device
+from ..training import PRESETS, RunFolderError, get_preset, train
+from .sweep import sweep, table_markdown
 
 USAGE_ERROR = 2
 BROKEN_PIPE = 141  # what a shell reports for a Unix tool ended by SIGPIPE
@@ -170,7 +180,6 @@ def _checkpoint(task: str, checkpoint: str | None, model: str = "improved") -> s
 def _model(task: str, checkpoint: str | None, model: str = "improved"):
     """The model to use: --checkpoint, else the shipped one of --model, else the default run
     folder."""
-    from . import device
 
     net, _ = load(_checkpoint(task, checkpoint, model), task, device())
     return net
@@ -210,7 +219,6 @@ def _check_length(a, what: str, digits: int, cases: int, config: dict | None = N
 
 
 def cmd_train(a) -> int:
-    from .train import get_preset, train
 
     t = _task(a.task)
     p = get_preset(a.preset)
@@ -232,7 +240,6 @@ def cmd_train(a) -> int:
 
 
 def cmd_evaluate(a) -> int:
-    from .evaluate import evaluate
 
     t = _task(a.task)
     _check_length(a, f"--bits {a.bits}", a.bits, a.samples)
@@ -292,7 +299,6 @@ def cmd_predict(a) -> int:
 
 
 def cmd_sweep(a) -> int:
-    from .sweep import sweep, table_markdown
 
     minutes = a.minutes if a.minutes is not None or a.steps is not None else 15.0
     if a.address is not None and a.workers is not None:

@@ -23,8 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .evaluate import evaluate, score
-from .tasks import N_SYMBOLS, PAD, get_task, make_batch
+from ..data.batches import make_batch
+from ..data.tasks import N_SYMBOLS, PAD, get_task
+from ..model import checkpoints
+from ..model.evaluate import evaluate, score
 
 
 class LSTMBaseline(nn.Module):
@@ -192,7 +194,6 @@ def evaluate_baseline(model: LSTMBaseline, task: str, digits: int, samples: int 
 
 def save_baseline(path, model: LSTMBaseline, task: str, meta: dict | None = None) -> dict:
     """Write a baseline as a checkpoint file with a JSON manifest (same format as the Neural GPU's)."""
-    from . import checkpoints
 
     path = Path(path)
     info = {"format": checkpoints.FORMAT, "kind": "lstm-baseline", "task": get_task(task).name,
@@ -205,7 +206,6 @@ def save_baseline(path, model: LSTMBaseline, task: str, meta: dict | None = None
 
 def load_baseline(path) -> LSTMBaseline:
     """A baseline saved by `save_baseline`, in eval mode."""
-    from . import checkpoints
 
     blob = checkpoints.load_raw(path)
     if blob["info"].get("kind") != "lstm-baseline":
@@ -218,7 +218,6 @@ def load_baseline(path) -> LSTMBaseline:
 def build_baseline(task: str = "badd", minutes: float = 30.0, seed: int = 0, progress: bool = True
                    ) -> dict:
     """Train the table's LSTM + attention on operands of at most 20 digits and ship it."""
-    from . import checkpoints
 
     model = LSTMBaseline(hidden=128, attention=True)
     history = train_baseline(model, task, max_digits=20, minutes=minutes, seed=seed,

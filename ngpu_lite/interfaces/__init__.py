@@ -1,0 +1,2 @@
+"""Layer 5, interfaces: the command line (`cli`), the state explorer (`explore`) and sweeps on Ray
+(`sweep`)."""
