@@ -176,238 +176,306 @@ def _train(
     keep: int = 0,
     **overrides,
 ) -> TrainResult:
-    """The body of `train`, run with the run folder locked."""
+    """The body of `train`, run with the run folder locked: start (or resume) the run, then loop.
 
-    t = get_task(task)
-    p = get_preset(preset, **overrides)
-    if p.structured_families:  # an unknown family fails here, not at its first draw
-
-        training_operands(t, max(p.min_digits, 1), random.Random(0), p.structured_families)
-    tests = [] if until is None else [tuple(until)] if isinstance(until[0], int) else [
-        tuple(u) for u in until]
-    passed_label = f"generalised {[list(u) for u in tests] if len(tests) > 1 else list(tests[0])}" \
-        if tests else ""
-    dev = torch.device(device) if device is not None else default_device()
-    out = Path(out) if out is not None else None
-    resume = _check_folder(out, t.name, p.name, seed) if out is not None else None
-    if out is not None:  # the folder is locked: what a killed writer left can go
-        _tidy(out, t.name, p.name, seed)
-    torch.manual_seed(seed)
-    model = start_model if start_model is not None else NeuralGPU(**p.model)
-    by_length = p.curriculum and p.curriculum_rule == "length"  # the 2016 code's curriculum
-    lo_len, hi_len = curriculum_lengths(p, t)
-    state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
-             "length": min(hi_len, max(lo_len, p.start_length)),
-             "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": [], "stopped": "",
-             "final_dropout": 0.0, "saturation_weight": p.saturation, "losses": [],
-             "phases": [], "checks": []}
-    if by_length:
-        state["digits"] = digits_for_length(t, state["length"])
-    history: list[dict] = []
-    note = ""
-    if resume is not None:
-        model = NeuralGPU(**resume["info"]["config"])
-        model.load_state_dict(resume["state_dict"])
-        ts = resume["train_state"]
-        if not isinstance(ts.get("rng"), dict):
-            note = (f"resumed at step {ts['step']} from a checkpoint without the random generators' "
-                    "states: from here the data, dropout and noise differ from an uninterrupted run")
-        state.update({k: ts[k] for k in state if k in ts})
-        if "length" not in ts:  # a checkpoint from before the length curriculum: resume near it
-            state["length"] = min(hi_len, max(lo_len, length_for(state["digits"])))
-        if not state["phases"] and state["step"] > 0:  # a checkpoint older than phase records
-            state["phases"] = [{"from_step": 0, "to_step": state["step"], "note": "not recorded"}]
-    # provenance: every call of train on this run is a phase, every until-check is recorded
-    state["phases"] = state["phases"] + [{
-        "from_step": state["step"], "steps": steps, "minutes": minutes,
-        "until": [list(u) for u in tests], "check_every": check_every,
-        "overrides": json.loads(json.dumps(overrides, default=str)),
-        "start_model": start_model is not None and resume is None,
-        "git_commit": checkpoints.git_commit()} | ({"note": note} if note else {})]
-    model.to(dev).train()
-    optimizer = make_optimizer(model, p, state["lr"])
-    if resume is not None:
-        try:
-            optimizer.load_state_dict(resume["train_state"]["optimizer"])
-        except (ValueError, KeyError, TypeError):
-            raise RunFolderError(f"{out}/checkpoint.pt holds an optimiser state of another model "
-                                 "and cannot be resumed; choose a new --out folder") from None
-    if out is not None:  # the log agrees with the checkpoint: steps after it are run again
-        history = _read_log(out, state["step"])
-    schedule = PullSchedule(state["pull"], p.pull_factor, p.pull_limit)
-    # data, dropout and noise: a checkpoint stores every generator's state, so a resumed run draws
-    # what the uninterrupted run would have; an older checkpoint without them falls back to
-    # generators seeded by (seed, step), a different but reproducible stream (noted in the log)
-    rng = train_stream(seed, state["step"])
-    gen = torch.Generator().manual_seed(seed * 7_919 + state["step"])
-    if resume is not None and not note:
-        _set_rng_state(resume["train_state"]["rng"], rng, gen, dev)
-    saved = [state["step"] if resume is not None else None]
-    pool: dict[int, list] = {}  # hard-example replay (p.replay): bucket width -> examples
-    if resume is not None and isinstance(resume["train_state"].get("replay"), dict):
-        pool = {int(b): list(q) for b, q in resume["train_state"]["replay"].items()}
-
-    def save() -> None:
-        if out is None:
-            return
-        ts = {k: state[k] for k in state}
-        ts["optimizer"] = optimizer.state_dict()
-        ts["rng"] = _rng_state(rng, gen, dev)
-        ts["epoch"] = dict(epoch)  # a checkpoint inside an epoch resumes that epoch's counts
-        if p.replay:
-            ts["replay"] = {str(b): q for b, q in pool.items()}
-        try:
-            checkpoints.save(out / "checkpoint.pt", model, t.name,
-                             meta={"preset": p.name, "seed": seed, "steps": state["step"],
-                                   "wall_seconds": round(state["seconds"], 1),
-                                   "recipe": asdict(p), "phases": state["phases"],
-                                   "checks": state["checks"]}, train_state=ts)
-        except OSError as e:
-            kept = f"the checkpoint of step {saved[0]} is kept" if saved[0] is not None else \
-                "no checkpoint was written yet"
-            raise RunFolderError(f"cannot write a checkpoint in {out} ({e.strerror or e}); {kept}: "
-                                 "free space and rerun the same command to resume") from None
-        saved[0] = state["step"]
-
-    epoch = {"loss": 0.0, "n": 0, "wrong": 0, "seen": 0, "wrong_cur": 0, "seen_cur": 0,
-             "right_sym": 0, "sym": 0, "sat": 0.0, "loss_cur": 0.0, "n_cur": 0}
-    if resume is not None and isinstance(resume["train_state"].get("epoch"), dict):
-        epoch.update({k: v for k, v in resume["train_state"]["epoch"].items() if k in epoch})
-    stopped = "steps"
-    start = time.time() - state["seconds"]
-    total = steps if steps is not None else None
-    bar = tqdm(total=total, initial=state["step"], disable=not progress, desc=f"train {t.name}",
+    Each step is the paper's recipe in order: a batch at the curriculum's lengths under the
+    schedule's dropout, the loss with the relaxation pull, the gradient clipped and noised, the
+    optimiser's step. Each epoch ends with the schedule's bookkeeping (curriculum, pull, averaging,
+    learning rate) and, once the curriculum is done, an optional check on fresh long inputs."""
+    run = _Run.start(task, preset, out, seed, steps, minutes, until, check_every, start_model,
+                     device, keep, overrides)
+    model, p, state = run.model, run.p, run.state
+    bar = tqdm(total=steps, initial=state["step"], disable=not progress, desc=f"train {run.t.name}",
                unit="step", dynamic_ncols=True)
     interrupt = _Interrupt() if out is not None else None
+    stopped = "steps"
     try:
-        while True:
-            if interrupt is not None and interrupt.asked:
-                stopped = "interrupted"  # Ctrl-C: stop between two steps and keep them all
-                break
-            if tests and state["stopped"] == passed_label:
-                stopped = "generalised"  # a resumed run that already passed this test stays done
-                break
-            if steps is not None and state["step"] >= steps:
-                stopped = "steps"
-                break
-            if minutes is not None and time.time() - start >= 60 * minutes:
-                stopped = "minutes"
-                break
-            rate = dropout_rate(p, p.max_digits if p.bins else 0, state["digits"],
-                                state["final_dropout"])
-            if p.bins:  # DNGPU: every length bucket in every step
-                ce, sat, scored = bucket_step(model, t, p, rng, rate, dev, pool)
-                digits = [int(n) for _, _, lengths in scored for n in lengths]
-            else:
-                if by_length:  # one drawn length per batch, counted if not past the curriculum's
-                    drawn = sample_length(p, state["length"], t, rng)
-                    digits = [digits_for_length(t, drawn)] * p.batch
-                else:
-                    digits = sample_digits(p, state["digits"], rng)
-                rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
-                x, y, lengths = make_batch(t, digits, rng, target=model.config.target,
-                                           structured=p.structured,
-                                           families=p.structured_families)
-                x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
-                with autocast(dev, p.precision):
-                    logits = forward_buckets(model, x, lengths, rate, p.buckets)
-                inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
-                if p.loss_norm == "bucket":  # the 2016 code: Σ over the examples / (B · bucket)
-                    ce = F.cross_entropy(logits[inside], y[inside], reduction="sum") / (
-                        x.shape[0] * bucket_2016(x.shape[1]))
-                else:
-                    ce = F.cross_entropy(logits[inside], y[inside])
-                sat = model.saturation
-                scored = [(logits.detach().argmax(-1), y, lengths)]
-            loss = ce
-            if model.relax_sets > 1 and state["pull"] > 0:
-                loss = loss + state["pull"] * pull_cost(model)
-            if p.saturation > 0:
-                loss = loss + state["saturation_weight"] * sat
-            optimizer.zero_grad(set_to_none=True)
+        while not (stopped := run.stop_reason(steps, minutes, interrupt)):
+            # the forward pass: a batch at the curriculum's lengths, dropped out at the schedule's rate
+            ce, sat, scored, counted = run.forward()
+            # the loss: cross-entropy, the relaxation pull between the parameter sets, saturation
+            loss = ce + relaxation_pull(model, state["pull"]) + saturation_cost(p, state, sat)
+            # the update: gradient, clipped, with gradient noise, one optimiser step
+            run.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if p.clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), p.clip)
-            if p.noise > 0:
-                add_gradient_noise(model.parameters(),
-                                   noise_sigma(p.noise, state["step"] + 1, state["seq_err"]), gen)
-            if p.noise_lr > 0:
-                add_gradient_noise(model.parameters(), state["lr"] * p.noise_lr, gen, truncated=True)
-            if isinstance(optimizer, ClippedAdamax):
-                for group in optimizer.param_groups:
-                    group["beta2"] = dngpu_beta2(state["step"])
-            optimizer.step()
-            with torch.no_grad():
-                ok = torch.cat([score(pr, yy, ll)[0] for pr, yy, ll in scored])
-                r = sum(score(pr, yy, ll)[1] for pr, yy, ll in scored)
-                n = sum(score(pr, yy, ll)[2] for pr, yy, ll in scored)
+            clip_gradient(model, p.clip)
+            add_noise(model, p, state, run.gen)
+            optimizer_step(run.optimizer, state["step"])
             state["step"] += 1
-            if by_length and not p.bins:  # the 2016 code counts every batch up to the length
-                cur = torch.full((len(digits),), drawn <= state["length"], device=dev)
-            else:
-                cur = torch.tensor(digits, device=dev) == (
-                    max(digits) if p.bins else state["digits"])
-            if bool(cur.all()):
-                epoch["loss_cur"] += ce.item()
-                epoch["n_cur"] += 1
-            epoch["sat"] += float(sat.detach()) if torch.is_tensor(sat) else float(sat)
-            epoch["loss"] += ce.item()
-            epoch["n"] += 1
-            epoch["wrong"] += int((~ok).sum())
-            epoch["seen"] += len(digits)
-            epoch["wrong_cur"] += int((~ok & cur).sum())
-            epoch["seen_cur"] += int(cur.sum())
-            epoch["right_sym"] += r
-            epoch["sym"] += n
+            run.tally(ce, sat, scored, counted)
             bar.update(1)
-            if state["step"] % p.epoch_steps == 0:
-                state["seconds"] = time.time() - start
-                rec = _end_epoch(model, p, state, epoch, schedule, history, task=t.name)
-                if rec.get("averaged") and p.relax_average == "merge":  # new parameter tensors
-                    optimizer = make_optimizer(model, p, state["lr"])
-                for group in optimizer.param_groups:
-                    group["lr"] = state["lr"]
-                bar.set_postfix(loss=f"{rec['loss']:.3f}", err=f"{rec['seq_err']:.2f}",
-                                digits=state["digits"])
-                epoch = dict.fromkeys(epoch, 0) | {"loss": 0.0}
-                # test far longer inputs only once the curriculum has reached the longest length
-                due = (state["step"] // p.epoch_steps) % max(1, check_every) == 0
-                # (under dropout_final the training error stays high: the curriculum's end suffices)
-                fitted = rec["err_longest"] == 0.0 or p.dropout_final > 0 or bool(p.bins)
-                passed = False
-                if tests and due and fitted and state["digits"] >= p.max_digits:
-                    model.eval()
-                    passed = _until_passed(model, t.name, tests, state["step"], rec)
-                    model.train()
-                    state["checks"] = state["checks"] + [{
-                        "step": state["step"], "tests": [list(u) for u in tests],
-                        "passed": rec["until_passed"], "digits": rec["until_digits"],
-                        "exact": rec["until_exact"]}]
-                if note:  # the log says where an old checkpoint's resume changed the streams
-                    rec["note"], note = note, ""
-                if out is not None:
-                    _append_log(out, rec)
-                if passed:
-                    stopped = "generalised"
-                    state["stopped"] = passed_label
-                    break
-            if out is not None and state["step"] % checkpoint_every == 0:
-                state["seconds"] = time.time() - start
-                save()
-                if keep:
-                    snapshot(out, model, t.name, state["step"], keep)
+            if state["step"] % p.epoch_steps == 0 and run.end_epoch(bar):
+                stopped = "generalised"  # the check on fresh long inputs passed
+                break
+            if state["step"] % checkpoint_every == 0:
+                run.save(snapshots=True)
     finally:
         bar.close()
         if interrupt is not None:
             interrupt.restore()
-    state["seconds"] = time.time() - start
-    state["phases"][-1].update(to_step=state["step"], stopped=stopped)
-    save()
-    if keep and out is not None and state["step"] > 0:  # the last step too (a run that passed
-        snapshot(out, model, t.name, state["step"], keep)  # its check stops between checkpoints)
-    if stopped == "interrupted":
-        raise KeyboardInterrupt(f"training interrupted at step {state['step']}, saved in {out}")
-    return TrainResult(model.eval(), history, state["step"], state["seconds"], state["digits"], stopped)
+    return run.finish(stopped)
+
+
+def relaxation_pull(model: NeuralGPU, pull: float) -> torch.Tensor | float:
+    """`pull · Σ ||p_i − mean(p)||²` over the relaxation sets (0 without relaxation)."""
+    return pull * pull_cost(model) if model.relax_sets > 1 and pull > 0 else 0.0
+
+
+def saturation_cost(p: Preset, state: dict, sat: torch.Tensor) -> torch.Tensor | float:
+    """The saturation cost of hard units at its current weight (0 when the preset has none)."""
+    return state["saturation_weight"] * sat if p.saturation > 0 else 0.0
+
+
+def clip_gradient(model: NeuralGPU, clip: float) -> None:
+    """Scale the whole gradient down to norm `clip` (0: no clipping)."""
+    if clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+
+
+def add_noise(model: NeuralGPU, p: Preset, state: dict, gen: torch.Generator) -> None:
+    """The paper's gradient noise (`p.noise`, shrinking with the step and the error) and DNGPU's
+    (`p.noise_lr`, a truncated normal scaled by the learning rate)."""
+    if p.noise > 0:
+        add_gradient_noise(model.parameters(), noise_sigma(p.noise, state["step"] + 1,
+                                                           state["seq_err"]), gen)
+    if p.noise_lr > 0:
+        add_gradient_noise(model.parameters(), state["lr"] * p.noise_lr, gen, truncated=True)
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, step: int) -> None:
+    """One optimiser step (DNGPU's AdaMax first anneals its β2 by the step)."""
+    if isinstance(optimizer, ClippedAdamax):
+        for group in optimizer.param_groups:
+            group["beta2"] = dngpu_beta2(step)
+    optimizer.step()
+
+
+def _epoch_counts() -> dict:
+    """The counters an epoch accumulates (loss, errors, symbols), all zero."""
+    return {"loss": 0.0, "n": 0, "wrong": 0, "seen": 0, "wrong_cur": 0, "seen_cur": 0,
+            "right_sym": 0, "sym": 0, "sat": 0.0, "loss_cur": 0.0, "n_cur": 0}
+
+
+class _Run:
+    """One training run's state between steps: the model, its optimiser, the schedule's state,
+    the random generators and the run folder. Bookkeeping only; the loop is `_train`."""
+
+    @classmethod
+    def start(cls, task, preset, out, seed, steps, minutes, until, check_every, start_model,
+              device, keep, overrides) -> _Run:
+        """A fresh run, or the one in `out` resumed where its last checkpoint stopped."""
+        run = cls()
+        run.t = t = get_task(task)
+        run.p = p = get_preset(preset, **overrides)
+        if p.structured_families:  # an unknown family fails here, not at its first draw
+            training_operands(t, max(p.min_digits, 1), random.Random(0), p.structured_families)
+        run.tests = [] if until is None else [tuple(until)] if isinstance(until[0], int) else [
+            tuple(u) for u in until]
+        shown = [list(u) for u in run.tests] if len(run.tests) > 1 else list(run.tests[0]) \
+            if run.tests else None
+        run.passed_label = f"generalised {shown}" if run.tests else ""
+        run.check_every, run.seed, run.keep = check_every, seed, keep
+        run.dev = dev = torch.device(device) if device is not None else default_device()
+        run.out = out = Path(out) if out is not None else None
+        resume = _check_folder(out, t.name, p.name, seed) if out is not None else None
+        if out is not None:  # the folder is locked: what a killed writer left can go
+            _tidy(out, t.name, p.name, seed)
+        torch.manual_seed(seed)
+        model = start_model if start_model is not None else NeuralGPU(**p.model)
+        run.by_length = p.curriculum and p.curriculum_rule == "length"  # the 2016 code's curriculum
+        lo_len, hi_len = curriculum_lengths(p, t)
+        state = {"step": 0, "seconds": 0.0, "digits": p.start_digits if p.curriculum else p.max_digits,
+                 "length": min(hi_len, max(lo_len, p.start_length)),
+                 "lr": p.lr, "pull": p.pull, "seq_err": 1.0, "perplexities": [], "stopped": "",
+                 "final_dropout": 0.0, "saturation_weight": p.saturation, "losses": [],
+                 "phases": [], "checks": []}
+        if run.by_length:
+            state["digits"] = digits_for_length(t, state["length"])
+        run.history, run.note = [], ""
+        if resume is not None:
+            model = NeuralGPU(**resume["info"]["config"])
+            model.load_state_dict(resume["state_dict"])
+            ts = resume["train_state"]
+            if not isinstance(ts.get("rng"), dict):
+                run.note = (f"resumed at step {ts['step']} from a checkpoint without the random "
+                            "generators' states: from here the data, dropout and noise differ from "
+                            "an uninterrupted run")
+            state.update({k: ts[k] for k in state if k in ts})
+            if "length" not in ts:  # a checkpoint from before the length curriculum: resume near it
+                state["length"] = min(hi_len, max(lo_len, length_for(state["digits"])))
+            if not state["phases"] and state["step"] > 0:  # older than phase records
+                state["phases"] = [{"from_step": 0, "to_step": state["step"], "note": "not recorded"}]
+        # provenance: every call of train on this run is a phase, every until-check is recorded
+        state["phases"] = state["phases"] + [{
+            "from_step": state["step"], "steps": steps, "minutes": minutes,
+            "until": [list(u) for u in run.tests], "check_every": check_every,
+            "overrides": json.loads(json.dumps(overrides, default=str)),
+            "start_model": start_model is not None and resume is None,
+            "git_commit": checkpoints.git_commit()} | ({"note": run.note} if run.note else {})]
+        model.to(dev).train()
+        run.model, run.state = model, state
+        run.optimizer = make_optimizer(model, p, state["lr"])
+        if resume is not None:
+            try:
+                run.optimizer.load_state_dict(resume["train_state"]["optimizer"])
+            except (ValueError, KeyError, TypeError):
+                raise RunFolderError(f"{out}/checkpoint.pt holds an optimiser state of another "
+                                     "model and cannot be resumed; choose a new --out folder") from None
+        if out is not None:  # the log agrees with the checkpoint: steps after it are run again
+            run.history = _read_log(out, state["step"])
+        run.schedule = PullSchedule(state["pull"], p.pull_factor, p.pull_limit)
+        # data, dropout and noise: a checkpoint stores every generator's state, so a resumed run
+        # draws what the uninterrupted run would have; an older checkpoint without them falls back
+        # to generators seeded by (seed, step), a different but reproducible stream (noted in the log)
+        run.rng = train_stream(seed, state["step"])
+        run.gen = torch.Generator().manual_seed(seed * 7_919 + state["step"])
+        if resume is not None and not run.note:
+            _set_rng_state(resume["train_state"]["rng"], run.rng, run.gen, dev)
+        run.saved = state["step"] if resume is not None else None
+        run.pool = {}  # hard-example replay (p.replay): bucket width -> examples
+        if resume is not None and isinstance(resume["train_state"].get("replay"), dict):
+            run.pool = {int(b): list(q) for b, q in resume["train_state"]["replay"].items()}
+        run.epoch = _epoch_counts()
+        if resume is not None and isinstance(resume["train_state"].get("epoch"), dict):
+            run.epoch.update({k: v for k, v in resume["train_state"]["epoch"].items()
+                              if k in run.epoch})
+        run.started = time.time() - state["seconds"]
+        return run
+
+    def stop_reason(self, steps, minutes, interrupt) -> str:
+        """Why the run stops before its next step ("" to go on)."""
+        if interrupt is not None and interrupt.asked:
+            return "interrupted"  # Ctrl-C: stop between two steps and keep them all
+        if self.tests and self.state["stopped"] == self.passed_label:
+            return "generalised"  # a resumed run that already passed this test stays done
+        if steps is not None and self.state["step"] >= steps:
+            return "steps"
+        if minutes is not None and time.time() - self.started >= 60 * minutes:
+            return "minutes"
+        return ""
+
+    def forward(self):
+        """One training forward at the schedule's dropout: (cross-entropy, saturation cost, the
+        answers as `(pred, y, lengths)` groups, which examples count for the current length)."""
+        p, t, state, model, dev = self.p, self.t, self.state, self.model, self.dev
+        if p.bins:  # DNGPU: every length bucket in every step
+            rate = dropout_rate(p, p.max_digits, state["digits"], state["final_dropout"])
+            ce, sat, scored = bucket_step(model, t, p, self.rng, rate, dev, self.pool)
+            digits = [int(n) for _, _, lengths in scored for n in lengths]
+            counted = torch.tensor(digits, device=dev) == max(digits)
+            return ce, sat, scored, counted
+        if self.by_length:  # one drawn length per batch, counted if not past the curriculum's
+            drawn = sample_length(p, state["length"], t, self.rng)
+            digits = [digits_for_length(t, drawn)] * p.batch
+        else:
+            digits = sample_digits(p, state["digits"], self.rng)
+        rate = dropout_rate(p, max(digits), state["digits"], state["final_dropout"])
+        x, y, lengths = make_batch(t, digits, self.rng, target=model.config.target,
+                                   structured=p.structured, families=p.structured_families)
+        x, y, lengths = x.to(dev), y.to(dev), lengths.to(dev)
+        with autocast(dev, p.precision):
+            logits = forward_buckets(model, x, lengths, rate, p.buckets)
+        inside = torch.arange(x.shape[1], device=dev)[None, :] < lengths[:, None]
+        if p.loss_norm == "bucket":  # the 2016 code: Σ over the examples / (B · bucket)
+            ce = F.cross_entropy(logits[inside], y[inside], reduction="sum") / (
+                x.shape[0] * bucket_2016(x.shape[1]))
+        else:
+            ce = F.cross_entropy(logits[inside], y[inside])
+        if self.by_length:  # the 2016 code counts every batch up to the length
+            counted = torch.full((len(digits),), drawn <= state["length"], device=dev)
+        else:
+            counted = torch.tensor(digits, device=dev) == state["digits"]
+        return ce, model.saturation, [(logits.detach().argmax(-1), y, lengths)], counted
+
+    @torch.no_grad()
+    def tally(self, ce, sat, scored, counted) -> None:
+        """Add one step's loss, errors and symbols to the epoch's counts."""
+        epoch = self.epoch
+        ok = torch.cat([score(pr, yy, ll)[0] for pr, yy, ll in scored])
+        if bool(counted.all()):
+            epoch["loss_cur"] += ce.item()
+            epoch["n_cur"] += 1
+        epoch["sat"] += float(sat.detach()) if torch.is_tensor(sat) else float(sat)
+        epoch["loss"] += ce.item()
+        epoch["n"] += 1
+        epoch["wrong"] += int((~ok).sum())
+        epoch["seen"] += len(ok)
+        epoch["wrong_cur"] += int((~ok & counted).sum())
+        epoch["seen_cur"] += int(counted.sum())
+        epoch["right_sym"] += sum(score(pr, yy, ll)[1] for pr, yy, ll in scored)
+        epoch["sym"] += sum(score(pr, yy, ll)[2] for pr, yy, ll in scored)
+
+    def end_epoch(self, bar) -> bool:
+        """The schedule's bookkeeping (`_end_epoch`), the log line and, when due and the curriculum
+        is done, the check on fresh long inputs; True when that check passed."""
+        p, state, model = self.p, self.state, self.model
+        state["seconds"] = time.time() - self.started
+        rec = _end_epoch(model, p, state, self.epoch, self.schedule, self.history, task=self.t.name)
+        if rec.get("averaged") and p.relax_average == "merge":  # new parameter tensors
+            self.optimizer = make_optimizer(model, p, state["lr"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = state["lr"]
+        bar.set_postfix(loss=f"{rec['loss']:.3f}", err=f"{rec['seq_err']:.2f}", digits=state["digits"])
+        self.epoch = _epoch_counts()
+        # test far longer inputs only once the curriculum has reached the longest length
+        due = (state["step"] // p.epoch_steps) % max(1, self.check_every) == 0
+        # (under dropout_final the training error stays high: the curriculum's end suffices)
+        fitted = rec["err_longest"] == 0.0 or p.dropout_final > 0 or bool(p.bins)
+        passed = False
+        if self.tests and due and fitted and state["digits"] >= p.max_digits:
+            model.eval()
+            passed = _until_passed(model, self.t.name, self.tests, state["step"], rec)
+            model.train()
+            state["checks"] = state["checks"] + [{
+                "step": state["step"], "tests": [list(u) for u in self.tests],
+                "passed": rec["until_passed"], "digits": rec["until_digits"],
+                "exact": rec["until_exact"]}]
+        if self.note:  # the log says where an old checkpoint's resume changed the streams
+            rec["note"], self.note = self.note, ""
+        if self.out is not None:
+            _append_log(self.out, rec)
+        if passed:
+            state["stopped"] = self.passed_label
+        return passed
+
+    def save(self, snapshots: bool = False) -> None:
+        """Write the checkpoint (weights, optimiser, generators, the epoch so far) atomically, and
+        with `snapshots` keep this step's weights among the last `keep`."""
+        out, state = self.out, self.state
+        if out is None:
+            return
+        state["seconds"] = time.time() - self.started
+        ts = {k: state[k] for k in state}
+        ts["optimizer"] = self.optimizer.state_dict()
+        ts["rng"] = _rng_state(self.rng, self.gen, self.dev)
+        ts["epoch"] = dict(self.epoch)  # a checkpoint inside an epoch resumes that epoch's counts
+        if self.p.replay:
+            ts["replay"] = {str(b): q for b, q in self.pool.items()}
+        try:
+            checkpoints.save(out / "checkpoint.pt", self.model, self.t.name,
+                             meta={"preset": self.p.name, "seed": self.seed, "steps": state["step"],
+                                   "wall_seconds": round(state["seconds"], 1),
+                                   "recipe": asdict(self.p), "phases": state["phases"],
+                                   "checks": state["checks"]}, train_state=ts)
+        except OSError as e:
+            kept = f"the checkpoint of step {self.saved} is kept" if self.saved is not None else \
+                "no checkpoint was written yet"
+            raise RunFolderError(f"cannot write a checkpoint in {out} ({e.strerror or e}); {kept}: "
+                                 "free space and rerun the same command to resume") from None
+        self.saved = state["step"]
+        if snapshots and self.keep:
+            snapshot(out, self.model, self.t.name, state["step"], self.keep)
+
+    def finish(self, stopped: str) -> TrainResult:
+        """Close the phase, save the last step (and its snapshot) and return the result."""
+        state = self.state
+        state["seconds"] = time.time() - self.started
+        state["phases"][-1].update(to_step=state["step"], stopped=stopped)
+        self.save(snapshots=state["step"] > 0)  # a run that passed its check stops between checkpoints
+        if stopped == "interrupted":
+            raise KeyboardInterrupt(f"training interrupted at step {state['step']}, saved in {self.out}")
+        return TrainResult(self.model.eval(), self.history, state["step"], state["seconds"],
+                           state["digits"], stopped)
 
 
 def _until_passed(model: NeuralGPU, task: str, tests: list[tuple[int, int]], step: int,

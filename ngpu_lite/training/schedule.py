@@ -121,10 +121,27 @@ def sample_length(p: Preset, cur: int, task: str | Task, rng: random.Random) -> 
 
 def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedule,
                history: list[dict], task: str = "badd") -> dict:
-    """Epoch bookkeeping: metrics, curriculum advance, pull schedule, averaging, lr decay.
+    """The end of an epoch, as the 2016 trainer orders it: measure the epoch; if it fitted the
+    current length, advance the curriculum and then grow the pull or average the relaxation sets;
+    adapt the saturation weight; decay the learning rate by the preset's rule. Returns the log
+    record (also appended to `history`).
 
     Under the 2016 curriculum (`curriculum_rule="length"`) the error and the perplexity are those
     of the batches up to the current length (`*_cur`), as the 2016 trainer counts them."""
+    rec, loss, err_cur = epoch_record(model, p, state, epoch)
+    advanced = False
+    if err_cur < p.threshold:  # the epoch fitted the current length
+        advanced = advance_curriculum(p, state, task, rec)
+        relax_at_fitted_epoch(model, p, state, schedule, err_cur, rec)
+    adapt_saturation_weight(p, state, epoch, loss, rec)
+    decay_learning_rate(p, state, loss, err_cur, advanced)
+    history.append(rec)
+    return rec
+
+
+def epoch_record(model, p: Preset, state: dict, epoch: dict) -> tuple[dict, float, float]:
+    """The epoch's log record, its loss (that of the counted batches under the 2016 curriculum)
+    and its error at the current length; sets `state["seq_err"]`, which the gradient noise uses."""
     by_length = p.curriculum and p.curriculum_rule == "length" and not p.bins
     loss = epoch["loss"] / max(1, epoch["n"])
     seq_err = epoch["wrong"] / max(1, epoch["seen"])
@@ -140,40 +157,65 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
             loss = rec["loss_cur"] = epoch["loss_cur"] / epoch["n_cur"]
     if p.dropout_final > 0 and state["digits"] >= p.max_digits:
         rec["dropout"] = dropout_rate(p, p.max_digits, state["digits"], state["final_dropout"])
-    advanced = False
-    if err_cur < p.threshold:
-        if by_length and state["length"] < curriculum_lengths(p, task)[1]:
-            state["length"] += 1  # one length: half a digit of a two-operand task
-            state["digits"] = digits_for_length(task, state["length"])
-            advanced = True
-        elif p.curriculum and not by_length and state["digits"] < p.max_digits:
-            state["digits"] += 1
-            advanced = True
-        elif p.dropout_step > 0 and "dropout" in rec:  # fitted under this noise: a step more
-            state["final_dropout"] = min(p.dropout_final, rec["dropout"] + p.dropout_step)
-        if model.relax_sets > 1 and p.relax_average == "assign":
-            if schedule.fitted():  # the 2016 order: grow the pull below its limit, else average
-                assign_mean(model)
-                rec["averaged"] = True
-                if (p.lr_rule == "perplexity_2016" and err_cur < p.threshold / 3) or \
-                        p.lr_rule == "perplexity_jan":  # January 2016: at every averaging
-                    state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
-            state["pull"] = schedule.pull
-        elif model.relax_sets > 1:
-            if schedule.advance():
-                average_sets(model)
-                rec["averaged"] = True
-            state["pull"] = schedule.pull
+    return rec, loss, err_cur
+
+
+def advance_curriculum(p: Preset, state: dict, task: str, rec: dict) -> bool:
+    """After a fitted epoch: one length more (the 2016 code's rule), or one digit more (the
+    library's), or, at the longest length under `dropout_step`, a step more of final dropout.
+    True when the curriculum advanced."""
+    by_length = p.curriculum and p.curriculum_rule == "length" and not p.bins
+    if by_length and state["length"] < curriculum_lengths(p, task)[1]:
+        state["length"] += 1  # one length: half a digit of a two-operand task
+        state["digits"] = digits_for_length(task, state["length"])
+        return True
+    if p.curriculum and not by_length and state["digits"] < p.max_digits:
+        state["digits"] += 1
+        return True
+    if p.dropout_step > 0 and "dropout" in rec:  # fitted under this noise: a step more
+        state["final_dropout"] = min(p.dropout_final, rec["dropout"] + p.dropout_step)
+    return False
+
+
+def relax_at_fitted_epoch(model, p: Preset, state: dict, schedule: PullSchedule, err_cur: float,
+                          rec: dict) -> None:
+    """Parameter-sharing relaxation after a fitted epoch. `assign` (the 2016 code): grow the pull
+    below its limit, else give every set their mean (and, by the lr rule, decay the lr);
+    `merge` (the library's): grow the pull and, once past the limit, merge the sets into one."""
+    if model.relax_sets <= 1:
+        return
+    if p.relax_average == "assign":
+        if schedule.fitted():
+            assign_mean(model)
+            rec["averaged"] = True
+            if (p.lr_rule == "perplexity_2016" and err_cur < p.threshold / 3) or \
+                    p.lr_rule == "perplexity_jan":  # January 2016: at every averaging
+                state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+    elif schedule.advance():
+        average_sets(model)
+        rec["averaged"] = True
+    state["pull"] = schedule.pull
+
+
+def adapt_saturation_weight(p: Preset, state: dict, epoch: dict, loss: float, rec: dict) -> None:
+    """DNGPU: keep the saturation term near lr × the loss, at most `saturation`."""
     if p.saturation_adaptive and epoch["sat"] > 0:
-        # DNGPU: the saturation term is kept near lr × the loss, at most `saturation`
         raw = epoch["sat"] / max(1, epoch["n"])
         state["saturation_weight"] = min(p.saturation, max(1e-20, state["lr"] * loss / raw))
         rec["saturation_weight"] = state["saturation_weight"]
+
+
+def decay_learning_rate(p: Preset, state: dict, loss: float, err_cur: float, advanced: bool) -> None:
+    """× `lr_decay` (never below `lr · lr_min`) by the preset's rule, over a memory of the last
+    epochs' perplexities (or losses, for DNGPU's plateau rule)."""
+    def decay() -> None:
+        state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+
     if p.lr_rule == "plateau":
         # DNGPU: decay when the loss two epochs back is below both later ones
         losses = (state["losses"] or [1e6] * 4) + [loss]
         if min(losses[-2:]) > min(losses[-3:]):
-            state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+            decay()
         state["losses"] = losses[-4:]
     elif p.lr_rule == "perplexity_jan":
         # the January 2016 trainer: a fitted epoch writes 10⁶ into the memory (at every length)
@@ -184,7 +226,7 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
         else:
             perp = min(math.exp(min(loss, 100.0)), 1e4)
             if perp > max(memory[-3:]):
-                state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+                decay()
             memory = memory + [perp]
         state["perplexities"] = memory[-3:]
     elif p.lr_rule == "perplexity_2016":
@@ -194,13 +236,11 @@ def _end_epoch(model, p: Preset, state: dict, epoch: dict, schedule: PullSchedul
         memory = (state["perplexities"] or [1e6] * 3) + ([1e6] if advanced else [])
         perp = min(math.exp(min(loss, 100.0)), 1e4)
         if perp > max(memory[-3:]):
-            state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+            decay()
         state["perplexities"] = (memory + [perp])[-3:]
     else:
         perp = math.exp(min(loss, 50.0))
         prev = state["perplexities"][-3:]
         if len(prev) == 3 and perp > max(prev):
-            state["lr"] = max(p.lr * p.lr_min, state["lr"] * p.lr_decay)
+            decay()
         state["perplexities"] = (prev + [perp])[-3:]
-    history.append(rec)
-    return rec
