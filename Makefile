@@ -70,10 +70,13 @@ bench: $(STAMP)
 gpu-check: $(STAMP)
 	$(PY) -m benchmarks.gpu_check
 
-# Retrain every shipped checkpoint with its recorded recipe and seeds (hours on a laptop CPU; runs
-# resume from runs/zoo), then re-measure the results table from the shipped checkpoints.
+# Retrain every shipped checkpoint with its recipe, every phase capped by steps (hours on a laptop
+# CPU; runs resume from runs/zoo). `make checkpoints TASKS=copy OUT=DIR` re-makes just the named
+# models into DIR (DIR/copy.pt with its manifest; runs in DIR/runs), leaving the shipped ones alone.
+TASKS ?=
+OUT ?=
 checkpoints: $(STAMP)
-	$(PY) -m ngpu_lite.results.zoo build --baseline
+	$(PY) -m ngpu_lite.results.zoo build $(if $(TASKS),--tasks $(TASKS),--baseline) $(if $(OUT),--out $(OUT))
 
 results: $(STAMP)
 	$(PY) -m ngpu_lite.results.zoo results

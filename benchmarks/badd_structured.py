@@ -5,7 +5,7 @@ stream, which training never draws from) beside the shipped model's. Resumes whe
     python -m benchmarks.badd_structured runs/badd-structured --share 0.25
     # a second phase from that run: at 20 digits under the final dropout, no stop test
     python -m benchmarks.badd_structured runs/badd-structured/more --share 0.25 \
-        --start runs/badd-structured --minutes 15
+        --start runs/badd-structured --steps 6529
 
 With `--record ARM` the table joins figures/badd_families_ablation.json under that name (chapter
 9's ablation: the paper's training distribution against ours, family by family).
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path, help="run folder (resumed when it exists)")
     ap.add_argument("--share", type=float, default=0.25)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--minutes", type=float, help="cap (default: the recipe's)")
+    ap.add_argument("--steps", type=int, help="cap in steps (default: the recipe's first phase)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--start", help="checkpoint or run folder: train a second phase from it")
     ap.add_argument("--digits", default="20,200", help="families table lengths")
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = RECIPES["badd"]
     start = checkpoints.load(args.start, "badd")[0].train() if args.start else None
     res = train(recipe.task, recipe.preset, out=args.out, seed=args.seed, start_model=start,
-                minutes=args.minutes or recipe.minutes, checkpoint_every=100,
+                steps=args.steps or recipe.steps, checkpoint_every=100,
                 **recipe_options(args.share, second_phase=start is not None))
     print(f"{res.steps} steps, {res.seconds / 60:.1f} minutes, stopped: {res.stopped}", flush=True)
     model = res.model.eval()

@@ -21,7 +21,7 @@ def options_for(sets: list[str]) -> dict:
     """The recipe's fine-tune options (over its overrides) with `KEY=VALUE` items applied; a value
     takes the type of the option it replaces (a float for a new one); checked by `get_preset`."""
     recipe = RECIPES["bmul"]
-    options = {**recipe.overrides, **recipe.finetune}
+    options = {**recipe.overrides, **{k: v for k, v in recipe.finetune[0].items() if k != "steps"}}
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key:

@@ -50,7 +50,8 @@ import torch.nn.functional as F
 from ngpu_lite import CGRU, NeuralGPU, cgru, decode, encode_text, evaluate, sigmoid_cutoff, train
 from ngpu_lite.book import pick, savefig, seed_everything
 from ngpu_lite.data.tasks import ADD_SEP, stack_examples
-from ngpu_lite.model import model_name
+from ngpu_lite.interfaces.diagrams import draw_cgru, draw_mental_image
+from ngpu_lite.model import Config, model_name
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -62,6 +63,19 @@ seed_everything(0)
 # paper, `n` the input length) with `m` channels in each cell. PyTorch's convolutions want
 # channels first, so a batch of states is a tensor `[B, m, w, n]`.
 #
+# The picture below is drawn by `ngpu_lite.interfaces.diagrams` from a `Config` with the paper's
+# `w = 4` and `m = 24`, for the addition `1011 + 0111` (the bits lowest first, the separator `+`
+# between them): nine symbols, so `n = 9` columns. Each symbol is embedded into row 0 as a vector
+# of `m` numbers, and every other cell starts at zero (chapter 3 builds this step). Here is the
+# mental image before the first step, `w` rows by `n` columns with the `m` channels as depth:
+
+# %%
+x_example, _ = encode_text("badd", "1011", "0111")
+fig = draw_mental_image(Config(w=4, m=24), x_example)
+print("saved", savefig(fig, "ch02_mental_image.png").name)
+plt.show()
+
+# %% [markdown]
 # A kernel bank `U` of shape `[m_out, m_in, k_h, k_w]` (3 × 3 in the paper) maps every cell to
 # `m_out` new channels from its 3 × 3 neighbourhood. Written out, `(U * s)` at cell `(i, j)` is
 # $\sum_{a,b} U[:, :, a, b] \cdot s[:, i + a - 1, j + b - 1]$, with zeros outside the image. Each
@@ -116,6 +130,18 @@ print("two CGRUs (l = 2), the paper's count:", 2 * per_unit)
 # Three kernel banks of `m × m × 3 × 3` weights and three biases: `3 · (24·24·9 + 24) = 15,624`
 # parameters, and the paper's two layers give the 31,248 it quotes.
 #
+# How the three banks connect: the state feeds both gates, the reset gate decides what the
+# candidate sees, and the update gate mixes the old state with the candidate. The diagram is drawn
+# by `draw_cgru` from `unit` itself (its channels, kernel size and cutoff), and the cells after it
+# build its boxes one at a time, left to right. Here is one CGRU as a block diagram, from the state
+# `s` to `CGRU(s)`:
+
+# %%
+fig = draw_cgru(unit)
+print("saved", savefig(fig, "ch02_cgru.png").name)
+plt.show()
+
+# %% [markdown]
 # ### The sigmoid cutoff
 #
 # The gates use $\sigma'(x) = \max(0, \min(1, 1.2\sigma(x) - 0.1))$ instead of the plain

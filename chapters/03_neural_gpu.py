@@ -17,7 +17,7 @@
 #
 # Chapter 2 built one convolutional GRU. This chapter stacks it into the whole Neural GPU of
 # Kaiser & Sutskever (2016): a *mental image* that the input is written into, `n` steps of `l`
-# CGRUs that rewrite it, and a read-out from its first column.
+# CGRUs that rewrite it, and a read-out from its first row.
 #
 # **Learning objectives.** After this chapter you can
 #
@@ -39,6 +39,7 @@ import torch
 
 from ngpu_lite import PAD, NeuralGPU, cgru, decode, evaluate, length_for, make_batch, train
 from ngpu_lite.book import pick, savefig, seed_everything
+from ngpu_lite.interfaces.diagrams import draw_unrolled
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -51,14 +52,15 @@ seed_everything(0)
 # (the length of the input), with $m$ channels in every cell (24 in the paper). Nothing else is
 # carried from step to step: no stack, no attention, no separate memory.
 #
-# The input $i_1, \dots, i_n$ is written into the first column,
+# The input $i_1, \dots, i_n$ is written into the first row, index 0 along $w$ (the top row in the
+# book's figures; the library's docstrings call the same cells the first column),
 #
 # $$s_0[0, k, :] = E[i_k], \qquad s_0[h, k, :] = 0 \text{ for } h > 0,$$
 #
 # where $E$ is an embedding matrix with one row of $m$ numbers per symbol. The authors' 2016 code
-# embeds $\tanh(E[i_k])$, keeps the row of the padding symbol at zero, and then passes the first
-# column through one more layer that the paper does not mention: a learned $1 \times 1$ "input"
-# convolution with bias ($W \tanh(E[i_k]) + b$ in every cell of that column) before the first step.
+# embeds $\tanh(E[i_k])$, keeps the embedding of the padding symbol at zero, and then passes the
+# first row through one more layer that the paper does not mention: a learned $1 \times 1$ "input"
+# convolution with bias ($W \tanh(E[i_k]) + b$ in every cell of that row) before the first step.
 # `ngpu_lite` embeds $\tanh(E[i_k])$ the same way; the $1 \times 1$ convolution is the option
 # `input_layer="conv"`, which the `paper` preset uses. The models of this chapter follow the
 # paper's equation and leave it out. PyTorch's convolutions want channels first, so the library
@@ -78,7 +80,7 @@ print(x)
 
 # %%
 def embed_from_scratch(E: torch.Tensor, x: torch.Tensor, w: int) -> torch.Tensor:
-    """The initial mental image `[B, m, w, n]`: tanh(E[i_k]) in column 0, zeros elsewhere."""
+    """The initial mental image `[B, m, w, n]`: tanh(E[i_k]) in row 0, zeros elsewhere."""
     B, n = x.shape
     m = E.shape[1]
     s = torch.zeros(B, m, w, n)
@@ -91,7 +93,7 @@ def embed_from_scratch(E: torch.Tensor, x: torch.Tensor, w: int) -> torch.Tensor
 
 s0 = embed_from_scratch(model.embedding, x, w=4)
 torch.testing.assert_close(s0, model.embed(x))
-print("s0:", tuple(s0.shape), "| same as NeuralGPU.embed; non-zero cells per column:",
+print("s0:", tuple(s0.shape), "| same as NeuralGPU.embed; non-zero cells per row:",
       [int((s0[:, :, h, :].abs().sum(1) > 0).sum()) for h in range(4)])
 
 # %% [markdown]
@@ -116,11 +118,11 @@ torch.manual_seed(3)
 s = torch.randn(1, model.config.m, model.config.w, 21)  # a random image, 21 cells long
 k0 = 10
 nudged = s.clone()
-nudged[0, :, 0, k0] += 1.0  # change every channel of one cell, column 0, position 10
+nudged[0, :, 0, k0] += 1.0  # change every channel of one cell, row 0, position 10
 
 
 def reached(a: torch.Tensor, b: torch.Tensor) -> list[int]:
-    """Positions along the length at which two images differ, in any channel or column."""
+    """Positions along the length at which two images differ, in any channel or row."""
     return (a != b).any(dim=1).any(dim=1)[0].nonzero().flatten().tolist()
 
 
@@ -140,7 +142,7 @@ with torch.no_grad():
 #
 # ## Read-out
 #
-# After the last step, the first column is read out: the logits at position $k$ are
+# After the last step, the first row is read out: the logits at position $k$ are
 # $O\, s_n[0, k, :]$ (a linear layer `model.output`), and the answer is the argmax at each
 # position. The loss is the cross-entropy over all positions, so the model must also learn to
 # write PAD after the answer.
@@ -150,13 +152,28 @@ with torch.no_grad():
 # A batch mixes inputs of different lengths, padded with PAD to the longest. The authors' code
 # makes the padding invisible: after every CGRU the image is multiplied by a mask that is zero
 # beyond each example's own length, and each example is read out after its *own* number of steps.
+#
+# The picture is drawn by `draw_unrolled` from this chapter's `model` and its own forward pass, on
+# the shortest example of the batch above (length 7 in a batch padded to 11). Each image is the
+# $w \times 11$ grid of cells, coloured by the mean $|s|$ over the $m$ channels of this untrained
+# model; the hatched cells are the padding, zero after every CGRU; the middle steps are left out;
+# the red box is the row read out after the example's own 7 steps, while the longer examples of
+# the batch run on. Here is the network unrolled, the image $s_0$ and the image after each step:
+
+# %%
+short = int(lengths.argmin())
+fig = draw_unrolled(model, x[short, :lengths[short]], padded_to=x.shape[1])
+print("saved", savefig(fig, "ch03_unrolled.png").name)
+plt.show()
+
+# %% [markdown]
 # Here is the whole forward pass with all four pieces (the `t % r` picks the parameter set for
 # step `t`; with one set it is always 0, and chapter 5 explains the rest).
 
 # %%
 def forward_from_scratch(model: NeuralGPU, x: torch.Tensor, lengths: torch.Tensor,
                          masked: bool = True) -> torch.Tensor:
-    """Logits `[B, n, symbols]`: embed, `n` steps of `l` CGRUs, read column 0 out.
+    """Logits `[B, n, symbols]`: embed, `n` steps of `l` CGRUs, read row 0 out.
 
     With `masked`, the image is zeroed beyond each example's length after every layer and example
     `b` is read out after `lengths[b]` steps; without it, everything runs the full `n` steps.
@@ -336,7 +353,7 @@ print("per symbol minus exact at the longest length: "
 
 # %% [markdown]
 # **Why.** Copy is the easier task: every symbol stays where it is, so the gates can close and keep the
-# first column as it was. Reverse is harder: the symbol at position $k$ must travel to position
+# first row as it was. Reverse is harder: the symbol at position $k$ must travel to position
 # $n - 1 - k$, up to $n - 1$ cells, and the model must learn to move information at a speed that
 # matches its number of steps.
 #
@@ -354,9 +371,9 @@ print("per symbol minus exact at the longest length: "
 # ## Summary
 #
 # * The Neural GPU's memory is one mental image $s$ of shape $w \times n \times m$; the input is
-#   embedded into its first column and everything else starts at zero.
+#   embedded into its first row and everything else starts at zero.
 # * It applies $l$ CGRUs per step, with shared weights, for $n$ steps (as many as the input is
-#   long), then reads the answer from the first column with one linear layer.
+#   long), then reads the answer from the first row with one linear layer.
 # * Masking zeroes the image beyond each example's length after every layer and reads each
 #   example out after its own number of steps, so padding never changes an answer.
 # * The paper's model has 31,248 CGRU parameters per set, whatever the input length.
@@ -368,7 +385,7 @@ print("per symbol minus exact at the longest length: "
 #
 # 1. Remove the `* mask` inside the loop of `forward_from_scratch` but keep the per-example
 #    read-out. Does the shortest example still get the same logits alone and in the batch? Why?
-# 2. Change `embed_from_scratch` to write the input into *every* column instead of the first.
+# 2. Change `embed_from_scratch` to write the input into *every* row instead of the first.
 #    Train copy with `start_model=` a model using it (subclass `NeuralGPU` and override `embed`)
 #    and compare the accuracy at length 131.
 # 3. The model runs `n` steps for an input of length `n`. Subclass `NeuralGPU` so it runs `n // 2`

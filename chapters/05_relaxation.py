@@ -44,11 +44,11 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import matplotlib.ticker
 import torch
 
 from ngpu_lite import NeuralGPU, PullSchedule, average_sets, cgru, evaluate, make_batch, pull_cost, train
 from ngpu_lite.book import pick, savefig, seed_everything
+from ngpu_lite.interfaces.diagrams import draw_pull_schedule, draw_relaxation
 from ngpu_lite.model import model_name
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
@@ -78,9 +78,22 @@ print("parameters per set:", relaxed.params_per_set(), "| all sets:", r * relaxe
 # relaxed model computes exactly what a shared model with the same weights computes. The authors'
 # 2016 code does not do that: each set lives in its own variable scope (`RX0` … `RX5` in
 # `neural_gpu.py`) and is drawn on its own, so the sets start different; that is
-# `relax_init="independent"`, which the `paper` preset uses. Let us check the shared start, then
-# make the sets different and check the step-to-set rule with a loop written from scratch (on
-# inputs of one length, so no masking is needed).
+# `relax_init="independent"`, which the `paper` preset uses.
+#
+# The picture is drawn by `draw_relaxation` from a model with the 2016 code's start, its six
+# sets drawn on their own: above, the set each of the first 12 steps uses, cycling with
+# $t \bmod r$; below, each set at its true distance from the sets' mean (all its CGRU parameters as
+# one vector; the angles only spread them out) and the pull that draws them in, which the next
+# sections build. Here are the relaxation sets, the steps that use them and their pull to the mean:
+
+# %%
+fig = draw_relaxation(NeuralGPU(w=4, m=24, relax_sets=r, relax_init="independent"), steps=12)
+print("saved", savefig(fig, "ch05_relax_sets.png").name)
+plt.show()
+
+# %% [markdown]
+# Let us check the shared start, then make the sets different and check the step-to-set rule with
+# a loop written from scratch (on inputs of one length, so no masking is needed).
 
 # %%
 def steps_from_scratch(model: NeuralGPU, x: torch.Tensor) -> torch.Tensor:
@@ -157,31 +170,39 @@ print("d pull / d p_i == 2 (p_i - mean): yes")
 # $1.2^k > 200$, the 30th. The library's default schedule (`PullSchedule.advance`) averages the
 # sets at that advance; the 2016 trainer checks the pull *before* growing it (`if pull < 0.1:
 # grow, else: average`), so it grows it 30 times, to about 0.119, and averages from the 31st
-# fitted epoch on (`PullSchedule.fitted`, used by the `paper` preset). The cell below follows the
-# library's default:
+# fitted epoch on (`PullSchedule.fitted`, used by the `paper` preset).
+#
+# The two curves are computed by `draw_pull_schedule`, which runs both rules of `PullSchedule` on
+# copies of the schedule it is given, here the default one. Here is the pull over the curriculum
+# advances under the library's default rule (above) and the 2016 code's (below):
+
+# %%
+fig = draw_pull_schedule(PullSchedule())
+print("saved", savefig(fig, "ch05_pull_schedule.png").name)
+plt.show()
+
+# %% [markdown]
+# The formula against both rules, one advance (fitted epoch) at a time:
 
 # %%
 k_star = math.floor(math.log(0.1 / 0.0005) / math.log(1.2)) + 1
-schedule = PullSchedule()
-pulls, advances = [schedule.pull], 0
+schedule = PullSchedule()  # the library's default rule: grow, then compare
+advances = 0
 while True:
     advances += 1
     if schedule.advance():
         break
-    pulls.append(schedule.pull)
-pulls.append(schedule.pull)
-print(f"from the formula: averaged at advance {k_star}; PullSchedule says: at advance {advances}")
-assert advances == k_star
-
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.semilogy(range(len(pulls)), pulls, "o-", ms=3)
-ax.axhline(0.1, color="k", ls=":", label="limit 0.1: average the sets")
-ax.set_xlabel("curriculum advances")
-ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-ax.set_ylabel("pull")
-ax.set_title("The reference code's pull schedule")
-ax.legend()
-print(savefig(fig, "ch05_pull_schedule.png").name)
+code_2016 = PullSchedule()  # the 2016 code's rule: compare, then grow
+epochs = 0
+while True:
+    epochs += 1
+    if code_2016.fitted():
+        break
+print(f"from the formula: the pull passes 0.1 at advance {k_star}")
+print(f"library default (advance): sets merged at advance {advances}, pull {schedule.pull:.4f}")
+print(f"2016 code (fitted): pull grown to {code_2016.pull:.4f}, the mean first assigned at fitted "
+      f"epoch {epochs}")
+assert advances == k_star and epochs == k_star + 1
 
 # %% [markdown]
 # ## The final averaging

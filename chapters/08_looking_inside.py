@@ -52,6 +52,12 @@ torch.set_num_threads(1)
 seed_everything(0)
 print("fast mode (NGPU_FAST=1): tiny budgets" if fast_mode() else "default mode")
 
+# %%
+# NBVAL_CHECK_OUTPUT
+from ngpu_lite.book import fingerprint  # noqa: E402
+
+print(fingerprint("badd", "bmul"))  # the shipped models this notebook's outputs come from
+
 # %% [markdown]
 # ## What there is to see
 #
@@ -351,6 +357,8 @@ print("after step 1:", ex.trace.decoded(1), "| after the last step:", ex.trace.d
 # 4. Train a model for only a few hundred steps (`ngpu_lite.training`) and compare its space-time
 #    pictures with the ones above. What appears first during training?
 # 5. For multiplication, find an input whose answer is wrong and locate, with `settle_steps`, the
-#    first position that never settles. Is it always the highest digits?
+#    first position that never settles. Is it always the highest digits? (At its shipped 1.25 steps
+#    per cell the multiplication model may answer every random 20-bit product right; run it at the
+#    paper's one step per cell, `model.config.step_factor = 1.0`, which `trace` follows.)
 #
 # Answers: `answers/08_answers.ipynb`.

@@ -72,6 +72,12 @@ from ngpu_lite.training.schedule import digits_for_length, dropout_rate
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
 
+# %%
+# NBVAL_CHECK_OUTPUT
+from ngpu_lite.book import fingerprint  # noqa: E402
+
+print(fingerprint("badd"))  # the shipped models this notebook's outputs come from
+
 # %% [markdown]
 # ## The `paper` preset against the 2016 code
 #
@@ -95,8 +101,11 @@ seed_everything(0)
 # | optimiser, init | Adam 1e-3, ε 1e-4, clip 1.0, batch 32, ×1.8 | the same | |
 # | gradient noise | scale 0 (and never applied) | 0 | |
 # | steps | the bucket's `L`, padding masked | each example its own length | same outputs, less work |
-# | training data | 5,000 fixed examples per length | fresh in every batch | nothing to memorise |
+# | training data | 10,000 fixed examples per odd length | fresh in every batch | nothing to memorise |
 # | copy, reverse, duplicate | 32 symbols | binary | one vocabulary for all tasks |
+#
+# (The training data: the 2016 code's `init_data` runs for every length, so each odd length, the
+# length of a binary sum's input, gets 10,000 fixed examples.)
 #
 # ## The two recipes side by side
 #
@@ -442,9 +451,12 @@ print(f"* at 20 digits the fast model was exact on {measured['fast']['at20']:.0%
 # local, so a model that carries correctly on short operands can carry on long ones.
 #
 # With this short budget neither recipe is near the end of its training, so this shows speed of
-# progress, not final quality. This book does not show the paper's recipe learning addition: the
-# run above is the only one of it here, and chapter 6 trains the `fast` preset. The paper reports
-# that it does, from the best runs of a 729-run grid on GPUs. The two recipes also differ in more
+# progress, not final quality. With the full budget the paper's recipe does learn 20-bit addition
+# in this book: the shipped `badd-paper` (Neural GPU (2016), the `paper` preset, one run of one
+# thread) is exact on fresh 20-bit sums in chapter 6, which measures it beside the improved model;
+# it does not carry them to 200 bits there. The paper reports generalisation to 2000 bits from the
+# best runs of a 729-run grid on GPUs; this book has not reproduced that for the 2016 model. The
+# two recipes also differ in more
 # than the architecture (optimiser, learning rate, dropout, curriculum, relaxation, epoch length), so
 # this compares recipes, not single changes; exercises 1 and 2 separate two of them.
 #
@@ -554,12 +566,13 @@ else:
 # README's results table measure it on 64 fresh 2000-bit sums.
 
 # %% [markdown]
-# A jump of that size, at once, is a shock, though: in trials noted in `benchmarks/README.md`
-# (run F; their logs were not kept), other seeds than seed 0 lost much of what they had fit under it.
-# So the `fast` preset now climbs to 0.5 in steps of 0.1 (`dropout_step`), one step per epoch in
-# which the error at 20 digits is below the curriculum's threshold: a curriculum for the noise, as
-# the paper's is for the length. `benchmarks/run.py` measures what a reader waits for: wall time
-# from scratch until 128 fresh 200-bit sums and then 32 fresh 2000-bit sums are all exact at one
+# The `fast` preset does not jump to that dropout: it climbs to 0.5 in steps of 0.1
+# (`dropout_step`), one step per epoch in which the error at 20 digits is below the curriculum's
+# threshold, a curriculum for the noise, as the paper's is for the length. Whether the climb is
+# better than the jump is not measured in this book: the change followed two trial runs of the
+# jump whose logs were not kept (`benchmarks/README.md`, run F), and the shipped `badd` model
+# itself reached the final dropout at once (the *scratch* arm above). `benchmarks/run.py` measures
+# what a reader waits for: wall time from scratch until 128 fresh 200-bit sums and then 32 fresh 2000-bit sums are all exact at one
 # check, three seeds, one training job using both cores, 15 minutes at most each. Its checks begin
 # once the curriculum has reached 20 digits. Its stored run:
 
@@ -627,10 +640,11 @@ else:
 #   dropout 0.5 once the curriculum reaches 20 digits made the learned rule hold there: the
 #   "What we saw" lines after the stored measurement compare the old recipe and the final dropout
 #   on 800- and 2000-bit sums.
-# * Jumping to that dropout knocked other seeds off their rule in trials recorded in
-#   `benchmarks/README.md`, so the `fast` preset climbs to it in steps of 0.1, one per epoch fitted
-#   at 20 digits; the three-seed experiment's lines say how many seeds then answered every fresh
-#   2000-bit sum, and why one did not.
+# * The `fast` preset climbs to that dropout in steps of 0.1, one per epoch fitted at 20 digits,
+#   instead of jumping to it; that the jump knocks seeds off their rule rests on trials whose logs
+#   were not kept (`benchmarks/README.md`, run F), so the climb is a choice, not a measured gain
+#   (the shipped `badd` reached the dropout at once). The three-seed experiment's lines say how
+#   many seeds answered every fresh 2000-bit sum with the climb, and why one did not.
 #
 # ## Exercises
 #

@@ -16,8 +16,9 @@
 # # 11. Many runs: seeds, grids and averaging
 #
 # Every model in this book so far is one training run. The paper's are not: Kaiser & Sutskever
-# (2016) ran a grid of 729 runs for each task, kept the best, and where no single run generalised
-# to 2000 bits they averaged several models. This chapter runs many training runs at once on
+# (2016) ran a grid of 729 runs for each task and kept the best; their code can also combine
+# several trained models into an ensemble that sums their output probabilities (`--ensemble`),
+# but it averages no weights. This chapter runs many training runs at once on
 # [Ray](https://docs.ray.io) (Ray Tune schedules them, one per core, on a laptop or a cluster),
 # measures how far runs of one recipe differ from seed to seed, and measures what selecting and
 # averaging buy. Every model in this chapter is a small Neural GPU (2016) (the `tiny` preset,
@@ -30,8 +31,9 @@
 # 2. measure the spread between seeds of one recipe, and tell a recipe's effect from luck;
 # 3. pick the best run by a stated criterion, and work out from a measured success rate $p$ how
 #    many runs a grid needs, which is why the paper ran 729;
-# 4. measure the paper's weight averaging of the top $k$ runs against the best single run, and
-#    explain why averaging the weights of *independent* runs rarely helps;
+# 4. measure a weight average of the top $k$ runs (this project's choice, not the paper's: the
+#    2016 code averages no weights) against the best single run and against an ensemble of their
+#    predictions, and explain why averaging the weights of *independent* runs rarely helps;
 # 5. run the same sweep on a Ray cluster (`ray start --head`, then `--address`).
 #
 # The sweep needs the optional extra: `pip install -e '.[sweep]'` (`make test` installs it).
@@ -60,10 +62,10 @@ from ngpu_lite.interfaces.sweep import (
     ranked,
     summary,
     sweep,
+    table_markdown,
     trial_name,
 )
 from ngpu_lite.model import checkpoints
-from ngpu_lite.results.zoo import table_markdown
 
 torch.set_num_threads(1)  # small models: one thread is as fast and leaves the rest of the CPU free
 seed_everything(0)
@@ -236,7 +238,10 @@ for p in (p_hat, 0.01, 0.003):
 #
 # ## What averaging buys
 #
-# The paper averaged several models where none generalised alone. `average_top(runs, k, ...)`
+# Averaging *weights* is this project's choice, not the paper's: the 2016 code averages no
+# weights, and its `--ensemble` sums the output probabilities of several models (an ensemble,
+# measured after this). The shipped models of this book that average anything average the weights
+# of the last 4 snapshots of one run (their manifests say when). `average_top(runs, k, ...)`
 # takes the top `k` runs that share the best run's architecture, averages their weights
 # (`ngpu_lite.model.checkpoints.average`), scores the average beside the best single run on the same
 # fresh cases, and keeps it only if it scores at least as well.
@@ -251,8 +256,9 @@ for k in sorted({1, 2, min(4, len(runs)), len(runs)}):
           f"{a['score_best']['exact']:.0%}: {'kept' if a['kept'] else 'not kept'}")
 
 # %% [markdown]
-# For contrast, the other kind of averaging: average the top `k` runs' *predictions* (their
-# softmax outputs, symbol by symbol), an ensemble, which never mixes the weights.
+# For contrast, the other kind of averaging, the kind the 2016 code's `--ensemble` does: average
+# the top `k` runs' *predictions* (their softmax outputs, symbol by symbol), an ensemble, which
+# never mixes the weights.
 
 # %%
 x, y, lengths = make_batch(TASK, [DIGITS] * SAMPLES, eval_stream(123))

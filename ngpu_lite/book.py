@@ -9,6 +9,7 @@ a temporary folder, removed when the kernel exits. A reader's default run writes
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import random
 import shutil
@@ -59,3 +60,15 @@ def seed_everything(seed: int = 0) -> None:
     """Seed Python's and PyTorch's generators so a chapter reruns the same way."""
     random.seed(seed)
     torch.manual_seed(seed)
+
+
+def fingerprint(*names: str) -> str:
+    """`sha256 NAME.pt <first 12 hex digits>`, one line per shipped model named: a chapter prints
+    this (in a checked cell) for every model it loads, so that a re-shipped model whose chapter
+    was not re-executed fails the notebook tests instead of leaving stale outputs."""
+    lines = []
+    for name in names:
+        path = ROOT / "ngpu_lite" / "checkpoints" / f"{name}.pt"
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+        lines.append(f"sha256 {name}.pt {digest[:12]}")
+    return "\n".join(lines)

@@ -174,17 +174,44 @@ def test_saturation_sum_counts_every_unit_past_the_limit():
     torch.testing.assert_close(model.saturation_sum.detach(), want.detach())
 
 
-def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
-    """A dngpu run trains, and each epoch sets the saturation weight to min(saturation, lr·loss / mean raw
-    cost). Catches the weight never updated, taken from the summed cost, or not capped at `saturation`."""
+def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight(monkeypatch):
+    """In a dngpu run each epoch's end sets the saturation weight to min(saturation, lr · mean
+    loss / mean raw cost) over that epoch's steps, and the next epoch's steps train with it: worked
+    by hand from the cross-entropy and raw cost of every step, read off the run (loss − weight ·
+    cost, the pull being 0 with one set). The cap is lifted (saturation=1.0) so that the rule, about
+    0.15 here, decides; the cap is checked below by hand. Catches the weight never updated (every
+    step would train at 1.0), taken from the summed cost (half the value over 2-step epochs),
+    applied to the wrong epoch, or not logged."""
+    import sys
+
+    tr = sys.modules["ngpu_lite.training.loop"]  # the package's `train` attribute is the function
     small = get_preset("dngpu", model=dict(get_preset("dngpu").model, m=12), bins=(8, 12),
-                       batch=4, epoch_steps=2)
-    res = train("bmul", small, steps=4, progress=False)
-    assert res.steps == 4
-    rec = res.history[-1]
-    assert 0 < rec["saturation_weight"] <= 1e-3
-    assert res.model.config.target == "zeros"
-    # the rule itself: weight = min(saturation, lr · loss / mean raw cost) at each epoch's end
+                       batch=4, epoch_steps=2, saturation=1.0)
+    steps, losses = [], []
+    real_term, real_stop = tr.saturation_term, tr.stop_if_diverged
+
+    def term(p, state, sat):
+        steps.append((state["saturation_weight"], float(sat.detach()), state["lr"]))
+        return real_term(p, state, sat)
+
+    def stop(run, loss):
+        losses.append(float(loss.detach()))
+        return real_stop(run, loss)
+
+    monkeypatch.setattr(tr, "saturation_term", term)
+    monkeypatch.setattr(tr, "stop_if_diverged", stop)
+    res = train("bmul", small, steps=6, progress=False)
+    assert res.steps == 6 and len(steps) == len(losses) == 6 and res.model.config.target == "zeros"
+    weight = 1.0  # the preset's saturation, where a run starts
+    for epoch in range(3):
+        part = range(2 * epoch, 2 * epoch + 2)
+        assert all(steps[i][0] == pytest.approx(weight, rel=1e-6) for i in part)
+        ce = [losses[i] - steps[i][0] * steps[i][1] for i in part]
+        raw = [steps[i][1] for i in part]
+        weight = min(1.0, steps[part[0]][2] * (sum(ce) / 2) / (sum(raw) / 2))
+        assert res.history[epoch]["saturation_weight"] == pytest.approx(weight, rel=1e-5)
+        assert 0.01 < weight < 0.9  # the rule, not the cap, decided
+    # the rule at an epoch's end, by hand, and its cap at `saturation` (1e-3 in the preset)
     from ngpu_lite.model.relax import PullSchedule
     from ngpu_lite.training.schedule import _end_epoch
 
@@ -192,10 +219,11 @@ def test_dngpu_preset_trains_and_reports_its_adaptive_saturation_weight():
              "perplexities": [], "final_dropout": 0.0, "saturation_weight": 1e-3, "losses": []}
     epoch = {"loss": 4.0, "n": 2, "wrong": 1, "seen": 2, "wrong_cur": 1, "seen_cur": 2,
              "right_sym": 1, "sym": 2, "sat": 500.0}
-    model = NeuralGPU(**small.model)
-    rec = _end_epoch(model, small, state, epoch, PullSchedule(0.0, 1.2, 0.1), [])
+    capped = get_preset("dngpu", model=small.model, bins=(8, 12), batch=4, epoch_steps=2)
+    model = NeuralGPU(**capped.model)
+    rec = _end_epoch(model, capped, state, epoch, PullSchedule(0.0, 1.2, 0.1), [])
     assert rec["saturation_weight"] == state["saturation_weight"] == pytest.approx(0.01 * 2 / 250)
-    rec = _end_epoch(model, small, state, epoch | {"sat": 0.5}, PullSchedule(0.0, 1.2, 0.1), [])
+    rec = _end_epoch(model, capped, state, epoch | {"sat": 0.5}, PullSchedule(0.0, 1.2, 0.1), [])
     assert rec["saturation_weight"] == 1e-3  # 0.01 · 2 / 0.25 = 0.08, capped at `saturation`
 
 
@@ -209,7 +237,8 @@ def _small(**overrides):
 def test_replay_puts_the_examples_a_step_got_wrong_back_into_the_next_steps_batches():
     """An untrained model gets most products wrong; with replay 0.25 those wrong examples (input
     and target rows, length) are pooled, and the next step's first rows of each bucket are them,
-    oldest first; the rest of the batch is the usual fresh stream."""
+    oldest first; the rest of the batch is the usual fresh stream. Catches wrong examples not
+    pooled (or right ones pooled), a pool never drawn from, or replayed rows out of order."""
     from ngpu_lite.training.batches import bucket_step
 
     p = _small(replay=0.25)

@@ -238,3 +238,15 @@ def test_explorer_offers_the_paper_model_beside_the_improved_one(monkeypatch, tm
     ex = explore.Explorer(models={"badd": model}, tasks=["badd", "badd-paper"])
     ex.task.value = "badd-paper"
     assert ex.trace is not None and ex.trace.layers == paper.config.l
+
+
+def test_every_band_of_the_state_view_is_labelled_and_the_axes_are_named(tiny_model):
+    """With one image row the 2-D view has two bands: each gets its own label (row 0, PC1 and
+    row 0, PC2), and both axes say what they are. Catches two bands under one "row 0" tick."""
+    tr = explore.trace(tiny_model, "badd", "101", "11")
+    fig = explore.StepFigure(tr, view="pca")
+    labels = [t.get_text() for t in fig.ax_img.get_yticklabels()]
+    w = tr.s.shape[3]
+    assert labels == [f"row {g}, PC{c}" for g in range(w) for c in (1, 2)]
+    assert fig.ax_img.get_xlabel().startswith("position k") and "component" in fig.ax_img.get_ylabel()
+    assert explore.state_ticks(1, 24, "u")[1][:2] == ["row 0, ch 0", "row 0, ch 6"]

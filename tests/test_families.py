@@ -241,11 +241,26 @@ def test_evaluate_cases_on_one_operand_tasks():
 
 
 def test_evaluate_cases_runs_a_real_model_on_every_one_operand_task(tiny_model):
-    """Catches a shape or encoding error when a real model answers one-operand family cases."""
+    """A real (untrained) model's batched answers are scored as its answers to each case alone:
+    every symbol inside the target counted, right ones as the model wrote them. Catches padding
+    from a longer case in the batch changing a shorter case's answer or its score, or a case
+    encoded differently from how `encode` writes it."""
+    import torch
+
+    from ngpu_lite.data.families import case_digits
+    from ngpu_lite.data.tasks import encode
+
     for task in ONE_OPERAND:
-        res = evaluate_cases(tiny_model, task, family_cases(task, "nearly sorted", 4, 5), 4,
-                             batch_size=2)
-        assert res["samples"] == 5 and 0 <= res["exact"] <= 1 and 0 <= res["per_symbol"] <= 1
+        cases = family_cases(task, "nearly sorted", 4, 5) + family_cases(task, "random", 3, 3)
+        res = evaluate_cases(tiny_model, task, cases, 4, batch_size=3)
+        right = total = exact = 0
+        for case in cases:
+            x, y = encode(task, *case_digits(task, case, 4))
+            pred = tiny_model.predict(torch.tensor([x]))[0].tolist()
+            hits = sum(p == t for p, t in zip(pred, y, strict=True))
+            right, total, exact = right + hits, total + len(y), exact + (hits == len(y))
+        assert res["samples"] == len(cases) and res["right"] == exact
+        assert res["per_symbol"] == right / total and 0 < right < total
 
 
 def test_table_markdown_lists_every_family_with_count_and_samples():

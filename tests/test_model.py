@@ -11,20 +11,20 @@ from ngpu_lite.model.cgru import CGRU, cgru, diagonal_shift, sigmoid_cutoff
 
 
 def test_paper_configuration_has_31248_parameters_per_set():
-    """The paper's count at m=24, l=2: catches a missing or misshapen kernel or bias in a set."""
+    """The paper's count at m=24, l=2. Catches a missing or misshapen kernel or bias in a set."""
     model = NeuralGPU(w=4, m=24, l=2, kernel=3, relax_sets=6)
     assert model.params_per_set() == 31_248
     assert model.gate_weight.shape == (6, 2, 48, 24, 3, 3)
 
 
 def test_logits_have_one_distribution_per_position(tiny_model):
-    """Logits are [batch, n, symbols]: catches a read-out over the wrong axis or width."""
+    """Logits are [batch, n, symbols]. Catches a read-out over the wrong axis or width."""
     x, _, lengths = make_batch("badd", [3, 3], random.Random(0))
     assert tiny_model(x, lengths).shape == (2, 7, 13)
 
 
 def test_padding_never_changes_an_answer(tiny_model):
-    """Each example of a mixed-length batch gets its lone answer: catches missing masking."""
+    """Each example of a mixed-length batch gets its lone answer. Catches missing masking."""
     x, _, lengths = make_batch("bmul", [2, 9, 5, 1], random.Random(1))
     together = tiny_model(x, lengths)
     for i, n in enumerate(lengths.tolist()):
@@ -33,14 +33,14 @@ def test_padding_never_changes_an_answer(tiny_model):
 
 
 def test_extra_padding_columns_change_nothing(tiny_model):
-    """PAD columns past every length change nothing: catches steps counted from the padded width."""
+    """PAD columns past every length change nothing. Catches steps counted from the padded width."""
     x, _, lengths = make_batch("badd", [4], random.Random(2))
     wide = torch.nn.functional.pad(x, (0, 6))
     torch.testing.assert_close(tiny_model(wide, lengths)[:, :9], tiny_model(x, lengths))
 
 
 def test_sigmoid_cutoff_is_1_2_sigmoid_minus_0_1_clipped_to_0_1():
-    """Pins the paper's 1.2·σ(x) − 0.1: a plain sigmoid, or another stretch, fails."""
+    """The paper's 1.2·σ(x) − 0.1, clipped to [0, 1]. Catches a plain sigmoid, or another stretch."""
     v = sigmoid_cutoff(torch.tensor([-10.0, -2.0, 0.0, 1.0, 10.0]))
     assert v[0] == 0.0 and v[4] == 1.0 and abs(v[2] - 0.5) < 1e-6  # closes exactly, centred
     want = [1.2 * torch.sigmoid(torch.tensor(x)).item() - 0.1 for x in (-2.0, 1.0)]
@@ -48,7 +48,7 @@ def test_sigmoid_cutoff_is_1_2_sigmoid_minus_0_1_clipped_to_0_1():
 
 
 def test_cgru_module_matches_equations():
-    """CGRU(s) = u*s + (1-u)*tanh(U*(r*s)+B): catches u and r swapped, or the mix reversed."""
+    """CGRU(s) = u*s + (1-u)*tanh(U*(r*s)+B). Catches u and r swapped, or the mix reversed."""
     torch.manual_seed(0)
     unit = CGRU(m=4)
     s = torch.randn(2, 4, 3, 5)
@@ -60,7 +60,7 @@ def test_cgru_module_matches_equations():
 
 
 def test_diagonal_shift_moves_two_thirds_of_the_channels():
-    """Third 1 shifts up a position, third 2 down, the rest stays: catches swapped directions."""
+    """Third 1 shifts up a position, third 2 down, the rest stays. Catches swapped directions."""
     s = torch.arange(6 * 5, dtype=torch.float).reshape(1, 6, 1, 5)
     d = diagonal_shift(s)
     assert d[0, 0, 0].tolist() == [0, 0, 1, 2, 3]
@@ -69,7 +69,8 @@ def test_diagonal_shift_moves_two_thirds_of_the_channels():
 
 
 def test_reported_gates_are_the_update_gate_then_the_reset_gate():
-    """`gates` holds u (first m gate channels) and r (the rest): swapping them misleads the explorer."""
+    """`gates` holds u (first m gate channels) and r (the rest). Catches them swapped (which
+    would mislead the explorer)."""
     torch.manual_seed(0)
     g = {}
     s = torch.randn(1, 4, 2, 3)
@@ -81,7 +82,7 @@ def test_reported_gates_are_the_update_gate_then_the_reset_gate():
 
 
 def test_pull_is_zero_when_sets_agree_and_positive_when_not():
-    """The pull sums squared deviations from the sets' mean: catches |.|, a mean, a missed tensor."""
+    """The pull sums squared deviations from the sets' mean. Catches |.|, a mean, a missed tensor."""
     model = NeuralGPU(m=8, relax_sets=3)
     assert float(pull_cost(model).detach()) < 1e-9  # zero up to float rounding
     with torch.no_grad():
@@ -92,7 +93,7 @@ def test_pull_is_zero_when_sets_agree_and_positive_when_not():
 
 
 def test_averaging_gives_the_mean_of_the_sets():
-    """Averaging leaves one set, the mean, and a config saying so: catches keeping set 0."""
+    """Averaging leaves one set, the mean, and a config saying so. Catches keeping set 0."""
     torch.manual_seed(0)
     model = NeuralGPU(m=8, relax_sets=4)
     with torch.no_grad():
@@ -106,7 +107,7 @@ def test_averaging_gives_the_mean_of_the_sets():
 
 
 def test_step_t_uses_set_t_mod_r():
-    """Step t uses relaxation set t mod r in every layer: catches t // r, or always set 0."""
+    """Step t uses relaxation set t mod r in every layer. Catches t // r, or always set 0."""
     torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8, relax_sets=3).eval()
     used = []
@@ -128,7 +129,9 @@ def test_step_t_uses_set_t_mod_r():
 
 
 def test_one_row_image_uses_one_row_kernels_and_still_masks_padding():
-    """w = 1 gets 1×k kernels, and masking holds with the improved model's options."""
+    """w = 1 gets 1×k kernels, and masking holds with the improved model's options. Catches 3×3
+    kernels on a one-row image (they would read the zero padding above and below) or padding
+    that changes an answer under hard units, diagonal gates and candidate dropout."""
     model = NeuralGPU(w=1, m=12, l=1, hard=True, diagonal=True, dropout_on="candidate").eval()
     assert model.gate_weight.shape[-2:] == (1, 3)
     x = torch.tensor([[2, 1, 2, 11, 1, 2, 2]])
@@ -139,15 +142,15 @@ def test_one_row_image_uses_one_row_kernels_and_still_masks_padding():
 
 
 def test_improved_model_starts_with_its_own_gate_biases():
-    """hard=True starts with u-bias 0.7, r-bias 0.5; the paper's model +1: catches them swapped."""
+    """hard=True starts with u-bias 0.7, r-bias 0.5; the paper's model +1. Catches them swapped."""
     model = NeuralGPU(w=1, m=6, l=1, hard=True, diagonal=True)
     assert torch.all(model.gate_bias[0, 0, :6] == 0.7) and torch.all(model.gate_bias[0, 0, 6:] == 0.5)
     assert torch.all(NeuralGPU(m=6).gate_bias == 1.0)  # the paper's code: both gates start at +1
 
 
 def test_candidate_dropout_leaves_the_state_untouched_at_step_one():
-    """With `dropout_on="candidate"` an update gate of 1 keeps the state exactly, dropout or not:
-    catches the improved model's dropout applied to the state."""
+    """With `dropout_on="candidate"` an update gate of 1 keeps the state exactly, dropout or not.
+    Catches the improved model's dropout applied to the state."""
     torch.manual_seed(0)
     model = NeuralGPU(w=1, m=6, l=1, hard=True, dropout_on="candidate").train()
     with torch.no_grad():
@@ -160,8 +163,8 @@ def test_candidate_dropout_leaves_the_state_untouched_at_step_one():
 
 @pytest.mark.parametrize("dropout_on", ["state", "candidate"])
 def test_dropout_acts_in_training_only(dropout_on):
-    """Dropout changes a training forward pass and never an eval one (catches dropout ignored, or
-    left on at evaluation)."""
+    """Dropout changes a training forward pass and never an eval one. Catches dropout ignored, or
+    left on at evaluation."""
     torch.manual_seed(0)
     model = NeuralGPU(w=2, m=8, dropout_on=dropout_on)
     x, _, lengths = make_batch("badd", [3, 3], random.Random(0))
@@ -173,8 +176,8 @@ def test_dropout_acts_in_training_only(dropout_on):
 
 
 def test_glibc_accepts_the_setting_that_keeps_freed_memory_for_the_next_step():
-    """On glibc the import calls mallopt and it accepts: catches libc or mallopt not found, or the
-    call gone from the import; elsewhere it reports False (nothing changed)."""
+    """On glibc the import calls mallopt and it accepts; elsewhere it reports False (nothing
+    changed). Catches libc or mallopt not found, or the call gone from the import."""
     import platform
 
     import ngpu_lite
@@ -189,7 +192,8 @@ def test_glibc_accepts_the_setting_that_keeps_freed_memory_for_the_next_step():
 
 def test_the_model_refuses_nonsense_sizes_and_batches_with_one_clear_error():
     """Issue 17 item 9: m=0 divided by zero, relax_sets=0 raised IndexError, an empty batch
-    failed inside torch.cat, negative lengths gave answers."""
+    failed inside torch.cat, negative lengths gave answers. Catches any of these back, or a
+    nonsense size accepted without a ValueError."""
     import pytest
 
     from ngpu_lite import NeuralGPU, evaluate
@@ -216,7 +220,7 @@ def _old_step(s, mask, *weights, **kw):
 @pytest.mark.parametrize("w, kernel", [(4, 3), (1, 3), (3, 5)])
 def test_hand_written_cgru_backward_passes_gradcheck(w, kernel):
     """`_CGRUStep`'s backward against finite differences in float64, a mask with zeros, one-row
-    (1×k) and wider kernels: catches a wrong term (∂u, ∂r, the clamp, the tanh) or a transposed
+    (1×k) and wider kernels. Catches a wrong term (∂u, ∂r, the clamp, the tanh) or a transposed
     padding."""
     from ngpu_lite.model.cgru import cgru_masked
 
@@ -238,7 +242,7 @@ def test_hand_written_cgru_backward_passes_gradcheck(w, kernel):
 
 def test_hand_written_backward_gives_autograds_values_and_gradients():
     """Against autograd through `cgru` in float64: the same output and the same gradients for the
-    state and every weight (1e-10): catches a backward that is only roughly right."""
+    state and every weight (1e-10). Catches a backward that is only roughly right."""
     from ngpu_lite.model.cgru import cgru_masked
 
     torch.manual_seed(1)
@@ -262,7 +266,9 @@ def test_hand_written_backward_gives_autograds_values_and_gradients():
 def test_the_models_training_step_is_unchanged_by_the_fast_backward(monkeypatch, extra):
     """The whole model, mixed lengths, dropout, several relaxation sets: logits and every
     parameter's gradient as with autograd through `cgru` (fp32, 1e-5); the improved unit does not
-    take the hand-written path, so its numbers are identical."""
+    take the hand-written path, so its numbers are identical. Catches the fast backward wired
+    into the model wrongly (mask, relaxation set, dropout or the input layer's gradient lost), or
+    taken by the improved unit it was not written for."""
     import ngpu_lite.model.neural_gpu as model_module
 
     torch.manual_seed(0)

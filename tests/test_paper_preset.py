@@ -15,7 +15,6 @@ import torch
 
 from ngpu_lite import NeuralGPU
 from ngpu_lite.data.batches import make_batch
-from ngpu_lite.data.tasks import train_stream
 from ngpu_lite.model.relax import PullSchedule, assign_mean, average_sets
 from ngpu_lite.training import PRESETS, get_preset, train
 from ngpu_lite.training.schedule import (
@@ -44,7 +43,9 @@ def _state(p, length: int = 6, pull: float = 0.0005, perplexities=None) -> dict:
 
 # --- input layer ----------------------------------------------------------------------------
 def test_paper_preset_has_input_convolution():
-    """tanh(E[i]) then a learned 1×1 "input" convolution with bias, on the first row only."""
+    """tanh(E[i]) then a learned 1×1 "input" convolution with bias, on the first row only.
+    Catches the convolution missing or unused, its bias left out, tanh taken after it, or the
+    input written into every row of the image."""
     torch.manual_seed(0)
     model = NeuralGPU(**PRESETS["paper"].model)
     assert tuple(model.input_weight.shape) == (24, 24) and tuple(model.input_bias.shape) == (24,)
@@ -67,7 +68,8 @@ def test_paper_preset_has_input_convolution():
 
 def test_input_convolution_bias_stays_out_of_padding():
     """The bias reaches PAD cells, but masking zeroes them past an example's length: a short
-    example in a mixed batch gets the answer it gets alone."""
+    example in a mixed batch gets the answer it gets alone. Catches the input bias left in the
+    padding cells (a short example's answer would depend on its batch)."""
     torch.manual_seed(1)
     model = NeuralGPU(**SMALL).eval()
     with torch.no_grad():
@@ -89,7 +91,9 @@ def test_other_input_layers_have_no_input_convolution():
 
 # --- relaxation sets at the start -----------------------------------------------------------
 def test_paper_relax_sets_differ_at_start():
-    """Each set drawn on its own, as the 2016 code's variable scopes RX0..RX5 are."""
+    """Each set drawn on its own, as the 2016 code's variable scopes RX0..RX5 are, biases at their
+    constants. Catches one draw copied into every set (`relax_init` ignored), a wider scaling, or
+    biases drawn at random."""
     torch.manual_seed(0)
     model = NeuralGPU(**PRESETS["paper"].model)
     assert model.relax_sets == 6
@@ -116,7 +120,9 @@ def test_shared_relax_sets_still_start_identical():
 
 
 def test_config_without_the_new_keys_loads_as_before():
-    """An old checkpoint's config (no relax_init, input_layer "embed") builds the old model."""
+    """An old checkpoint's config (no relax_init, input_layer "embed") builds the old model, weight
+    for weight. Catches a new default that would rebuild an old checkpoint as another model (its
+    weights drawn in another order, or a layer it does not have)."""
     torch.manual_seed(3)
     old = NeuralGPU(w=2, m=8, relax_sets=2)
     config = old.config_dict()
@@ -131,7 +137,9 @@ def test_config_without_the_new_keys_loads_as_before():
 # --- averaging ------------------------------------------------------------------------------
 def test_paper_averaging_assigns_the_mean_and_keeps_the_sets():
     """Past the pull's limit each fitted epoch gives every set the mean; the sets stay r
-    separate parameters (the same tensors, so Adam's moments carry on) and drift apart again."""
+    separate parameters (the same tensors, so Adam's moments carry on) and drift apart again.
+    Catches the library's merge (one set left), new parameter tensors (Adam's moments lost), or
+    the pull reset after averaging."""
     p = get_preset("paper")
     torch.manual_seed(0)
     model = NeuralGPU(**SMALL)
@@ -178,7 +186,9 @@ def test_merge_averaging_still_merges_once():
 
 # --- dropout --------------------------------------------------------------------------------
 def test_paper_dropout_formula_values():
-    """0.15 · 8 / L, L the padded bucket of the input length 2d + 1 (data_utils.bins)."""
+    """0.15 · 8 / L, L the padded bucket of the input length 2d + 1 (data_utils.bins), worked by
+    hand. Catches L taken as the length itself (0.15 · 8 / 41 at 20 bits), the library's 8 / digits
+    rule, or a bin missing (20 and 24 bits)."""
     p = get_preset("paper")
     for digits, length, bucket, rate in ((1, 3, 8, 0.15), (3, 7, 8, 0.15), (8, 17, 20, 0.06),
                                          (10, 21, 24, 0.05), (20, 41, 48, 0.025),
@@ -188,7 +198,8 @@ def test_paper_dropout_formula_values():
 
 
 def test_paper_training_drops_at_the_batch_bucket_rate(monkeypatch):
-    """The rate a training step passes to the model is the 2016 rate of that batch's length."""
+    """The rate a training step passes to the model is the 2016 rate of that batch's length.
+    Catches the rate of the curriculum's current length (not the drawn batch's) passed instead."""
     import sys
 
     tr = sys.modules["ngpu_lite.training.loop"]  # the package's `train` attribute is the function
@@ -210,7 +221,8 @@ def test_paper_training_drops_at_the_batch_bucket_rate(monkeypatch):
 # --- curriculum -----------------------------------------------------------------------------
 def test_paper_curriculum_advances_one_length():
     """From length 6 (the 2016 trainer's 3 + 3) by one length per fitted epoch: an even length
-    gives the digits of the odd one below it, so a digit takes two advances."""
+    gives the digits of the odd one below it, so a digit takes two advances. Catches a digit per
+    advance, an advance past length 41, or one after an epoch that did not fit."""
     p = get_preset("paper")
     model = NeuralGPU(**SMALL)
     state = _state(p, length=6)
@@ -241,7 +253,9 @@ def test_paper_curriculum_in_training_starts_at_length_6_and_moves_by_one():
 
 def test_paper_error_counts_every_batch_up_to_the_current_length():
     """The 2016 trainer counts a batch when its drawn length is not past the current one, and
-    the draw mixes shorter lengths in (60%: max of two) and longer ones (25%: any up to 41)."""
+    the draw mixes shorter lengths in (60%: max of two) and longer ones (25%: any up to 41).
+    Catches the error taken over every batch (4/32 here, 30/40 with the longer ones), draws
+    capped at the current length, or the longer ones left out."""
     p = get_preset("paper")
     rng = random.Random(0)
     drawn = [sample_length(p, 9, "badd", rng) for _ in range(4000)]
@@ -296,22 +310,83 @@ def test_paper_averaging_decays_the_learning_rate_when_the_error_is_low():
         assert state["lr"] == pytest.approx(lr)
 
 
-# --- gradient noise, loss -------------------------------------------------------------------
-def test_paper_gradient_noise_is_off_as_in_the_2016_code():
-    """The paper preset has both gradient-noise options at 0, as the 2016 code's default scale. Catches noise
-    switched on in the paper preset (e.g. copied from another preset)."""
-    assert PRESETS["paper"].noise == 0.0 and PRESETS["paper"].noise_lr == 0.0
+# --- gradient noise, optimiser, loss ---------------------------------------------------------
+def _first_step(monkeypatch, **overrides) -> dict:
+    """One step of a `paper` run, watched: the raw gradient, the gradient after clipping, the one
+    the optimiser steps on, and the weights before and after its step."""
+    import sys
+
+    tr = sys.modules["ngpu_lite.training.loop"]
+    seen: dict = {}
+    real_clip, real_step = tr.clip_gradient, tr.optimizer_step
+
+    def clip(model, norm):
+        seen["raw"] = [q.grad.clone() for q in model.parameters()]
+        real_clip(model, norm)
+        seen["clipped"] = [q.grad.clone() for q in model.parameters()]
+
+    def step(optimizer, n):
+        params = [q for group in optimizer.param_groups for q in group["params"]]
+        seen["stepped"] = [q.grad.clone() for q in params]
+        seen["before"] = [q.detach().clone() for q in params]
+        real_step(optimizer, n)
+        seen["after"] = [q.detach().clone() for q in params]
+
+    monkeypatch.setattr(tr, "clip_gradient", clip)
+    monkeypatch.setattr(tr, "optimizer_step", step)
+    torch.manual_seed(0)
+    start = NeuralGPU(**SMALL)
+    with torch.no_grad():  # confident answers: a first gradient of norm about 4, past the clip
+        start.output.weight.mul_(10)
+    train("badd", "paper", seed=0, steps=1, progress=False, device="cpu", model=SMALL, batch=4,
+          start_model=start, **overrides)
+    return seen
 
 
-def test_paper_loss_is_divided_by_the_bucket_length():
-    """perp_loss = Σ xent · mask / batch / bucket: the first step's loss against the mean rule."""
-    kw = dict(seed=2, steps=1, progress=False, device="cpu", model=SMALL, batch=4, epoch_steps=1)
-    mean = train("badd", "paper", loss_norm="mean", **kw).history[0]["loss"]
+def test_paper_first_step_is_adam_on_the_clipped_gradient_without_noise(monkeypatch):
+    """The 2016 code's update, worked by hand on the first step of a `paper` run: the gradient
+    scaled to norm at most 1.0 (g · min(1, 1 / ‖g‖)), no noise added (the code's scale is 0),
+    then Adam's first step, which moves each weight by −lr · g / (|g| + ε) with lr 1e-3 and
+    ε 1e-4 (m̂ = g, √v̂ = |g| after one step). The run starts from a model whose output weights are
+    ×10, so that its first gradient (norm about 4) is clipped. Catches gradient noise switched on
+    in the preset, clipping at another norm or off, or Adam's lr or ε other than the code's."""
+    seen = _first_step(monkeypatch)
+    norm = math.sqrt(sum(float((g.double() ** 2).sum()) for g in seen["raw"]))
+    assert norm > 1.0  # clipping is at work on this step
+    for raw, clipped, stepped in zip(seen["raw"], seen["clipped"], seen["stepped"], strict=True):
+        torch.testing.assert_close(clipped, raw / norm, rtol=1e-5, atol=1e-9)
+        assert torch.equal(stepped, clipped)  # no noise between clipping and the step
+    for before, after, g in zip(seen["before"], seen["after"], seen["stepped"], strict=True):
+        torch.testing.assert_close(after, before - 1e-3 * g / (g.abs() + 1e-4), rtol=0, atol=1e-7)
+    # the check has teeth: with the noise option on, the optimiser steps on another gradient
+    noisy = _first_step(monkeypatch, noise=1.0)
+    assert not all(torch.equal(a, b) for a, b in zip(noisy["clipped"], noisy["stepped"],
+                                                      strict=True))
+
+
+def test_paper_loss_is_divided_by_the_bucket_length(monkeypatch):
+    """perp_loss = Σ xent over the positions inside the examples / batch / bucket, worked by hand
+    on a hand-built batch: 1 + 1 (3 long) and 11 + 01 (5 long), padded to 5, bucket 8
+    (`data_utils.bins`), every logit 0 so each position costs ln 13. The 8 positions inside give
+    8 · ln 13 / (2 · 8) = ln 13 / 2; the library's mean rule gives ln 13. Catches a division by
+    the batch's padded width (0.8 · ln 13), by the positions counted (ln 13), the padding of the
+    short example counted (10 · ln 13 / 16), or the mean rule left on."""
+    import sys
+
+    tr = sys.modules["ngpu_lite.training.loop"]
+    x = torch.tensor([[2, 11, 2, 0, 0], [2, 2, 11, 2, 1]])
+    y = torch.tensor([[1, 2, 0, 0, 0], [1, 1, 2, 0, 0]])  # 10 and 100, lower-endian, then PAD
+    lengths = torch.tensor([3, 5])
+    assert bucket_2016(5) == 8
+    real = tr.forward_buckets
+    monkeypatch.setattr(tr, "make_batch", lambda *a, **k: (x, y, lengths))
+    monkeypatch.setattr(tr, "forward_buckets",  # uniform logits, still attached to the weights
+                        lambda model, xx, ll, *a: 0.0 * real(model, xx, ll, *a))
+    kw = dict(seed=2, steps=1, progress=False, device="cpu", model=SMALL, batch=2, epoch_steps=1)
     bucket = train("badd", "paper", **kw).history[0]["loss"]
-    n = 2 * digits_for_length("badd", sample_length(get_preset("paper"), 6, "badd",
-                                                    train_stream(2, 0))) + 1
-    assert bucket == pytest.approx(mean * n / bucket_2016(n), rel=1e-5)
-
+    mean = train("badd", "paper", loss_norm="mean", **kw).history[0]["loss"]
+    assert bucket == pytest.approx(math.log(13) / 2, rel=1e-6)
+    assert mean == pytest.approx(math.log(13), rel=1e-6)
 
 
 # --- the January 2016 release (`paper-jan`) -----------------------------------------------------

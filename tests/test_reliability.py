@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -153,7 +154,7 @@ def _rewrite_config(path: Path, **changes) -> None:
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"m": 4000}, "does not match its own config"),  # within the limits, tensors of m = 8
+    ({"m": 1000}, "does not match its own config"),  # within the limits, tensors of m = 8
     ({"m": 20000}, "between 1 and 4096"),
     ({"colour": "red"}, "unknown key 'colour'"),
     ({"m": None}, "missing key 'm'"),
@@ -593,3 +594,550 @@ def test_symbols_outside_the_alphabet_are_refused():
         with pytest.raises(ValueError, match="symbols from 0 to"):
             model.predict(x)
     assert model.predict(torch.ones(2, 5, dtype=torch.long)).shape == (2, 5)
+
+
+# === issue 38: no silent wrong answer, no folder refused for good, every read bounded ============
+
+def _no_ray(monkeypatch):
+    """Fail the test if a sweep gets as far as Ray: every refusal below must come before it (and
+    these tests run, and can fail, on a machine without the optional `[sweep]` extra)."""
+    import ngpu_lite.interfaces.sweep as sweep_module
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the sweep reached Ray before refusing")
+
+    monkeypatch.setattr(sweep_module, "_import_ray", reached)
+    monkeypatch.setattr(sweep_module, "start_ray", reached)
+
+
+SWEEP = ["sweep", "--task", "copy", "--preset", "tiny", "--minutes", "1"]
+
+
+# --- 1: an output that decodes to nothing is no answer, never an empty line ------------------------
+
+@pytest.mark.parametrize("a, b", [("0" * 170, "0" * 170), ("0" * 170, "00")])
+def test_an_output_that_decodes_to_nothing_is_no_answer(capsys, a, b):
+    """The bug: the shipped badd model reads 170 zeros + 170 zeros (or + 00) as padding and
+    `predict` printed an empty line with status 0. Now one line saying the model gave no answer,
+    status 1 and nothing on stdout; with --file, the answers before that case are printed."""
+    rc = main(["predict", "--task", "badd", a, b])
+    out, err = capsys.readouterr()
+    assert (rc, out) == (1, ""), (rc, out)
+    assert len(err.strip().splitlines()) == 1 and "gave no answer" in err and "Traceback" not in err
+    assert main(["predict", "--task", "badd", "0" * 160, "0" * 160]) == 0  # right up to 160
+    assert capsys.readouterr().out == "0\n"
+
+
+def test_a_file_stops_at_the_case_without_an_answer(capsys, tmp_path):
+    f = tmp_path / "cases.txt"
+    f.write_text(f"101 11\n{'0' * 170} 00\n1 1\n")
+    assert main(["predict", "--task", "badd", "--file", str(f)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "1000\n" and "case 2" in err and "1 answers before it" in err, (out, err)
+
+
+# --- 2: non-finite weights are refused; a diverging run stops, its last checkpoint kept ------------
+
+def test_a_checkpoint_of_nan_weights_is_refused(capsys, ckpt):
+    """The bug: a diverged run's checkpoint (NaN weights, a matching manifest) loaded and
+    predicted an empty line with status 0."""
+    blob = load_raw(ckpt)
+    blob["state_dict"]["output.weight"] = torch.full_like(blob["state_dict"]["output.weight"],
+                                                          float("nan"))
+    write_pair(ckpt, blob, blob["info"])
+    with pytest.raises(CheckpointError, match="not finite"):
+        load(ckpt)
+    assert "not finite" in _error(capsys, ["predict", "--task", "badd", "--checkpoint", str(ckpt),
+                                           "1", "1"])
+    model = NeuralGPU(w=2, m=8)
+    with torch.no_grad():
+        model.output.bias.fill_(float("inf"))
+    with pytest.raises(CheckpointError, match="not finite"):
+        save(ckpt, model, "badd")  # nor is one written
+
+
+@pytest.mark.parametrize("poison", ["loss", "weights"])
+def test_a_run_whose_loss_or_weights_turn_nan_stops_keeping_its_last_checkpoint(
+        tmp_path, monkeypatch, poison):
+    """The bug: a NaN loss (or NaN weights after a step) trained on and wrote NaN checkpoints.
+    Now the run stops with one line at the first non-finite loss, and the folder's checkpoint is
+    the last good one (step 10), which loads."""
+    from ngpu_lite.training import loop
+
+    steps = [0]
+    if poison == "loss":
+        real_pull = loop.relaxation_pull
+
+        def pull(model, weight):
+            steps[0] += 1
+            return float("nan") if steps[0] == 13 else real_pull(model, weight)
+
+        monkeypatch.setattr(loop, "relaxation_pull", pull)
+    else:
+        real_step = loop.optimizer_step
+
+        def step(optimizer, at):
+            real_step(optimizer, at)
+            if at == 12:  # the update of step 13 overflows
+                with torch.no_grad():
+                    optimizer.param_groups[0]["params"][0].fill_(float("inf"))
+
+        monkeypatch.setattr(loop, "optimizer_step", step)
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match="diverged at step 1[34].*checkpoint of step 10") as e:
+        train("copy", "tiny", out=out, seed=0, steps=40, progress=False, checkpoint_every=5)
+    assert "\n" not in str(e.value)
+    model, info = load(out)
+    assert info["steps"] == 10
+    assert all(bool(torch.isfinite(v).all()) for v in model.state_dict().values())
+
+
+# --- 3: a snapshot lost to a kill is written again on resume ---------------------------------------
+
+def test_a_snapshot_cut_off_by_a_kill_is_written_again(tmp_path, monkeypatch):
+    """The bug: a kill inside the write of snapshot 20 (keep=2) lost it for good: the resumed run
+    ended with snapshots 10 and 30, not 20 and 30. Now the resumed run ends with the snapshots of
+    an uninterrupted one, weight for weight, and no temporary file."""
+    kw = dict(seed=0, progress=False, keep=2, checkpoint_every=10)
+    whole = tmp_path / "whole"
+    train("copy", "tiny", out=whole, steps=30, **kw)
+    real_save = checkpoints.save
+
+    def killed_in_snapshot(path, *args, **kwargs):
+        path = Path(path)
+        if path.name == "step-20.pt":  # what a kill halfway through write_pair leaves
+            (path.parent / f".{path.name}.k1llx9q2.tmp").write_bytes(b"half a snapshot")
+            (path.parent / ".step-20.json.pending").write_text("{}")
+            (path.parent / "..step-20.json.pending.k1llx9q3.tmp").write_text("{")
+            raise _Killed
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoints, "save", killed_in_snapshot)
+    out = tmp_path / "run"
+    with pytest.raises(_Killed):
+        train("copy", "tiny", out=out, steps=30, **kw)
+    monkeypatch.undo()
+    train("copy", "tiny", out=out, steps=30, **kw)
+    names = sorted(p.name for p in (out / "snapshots").iterdir())
+    assert names == sorted(p.name for p in (whole / "snapshots").iterdir()) == [
+        "step-20.json", "step-20.pt", "step-30.json", "step-30.pt"]
+    for name in ("step-20.pt", "step-30.pt"):
+        mine, theirs = load(out / "snapshots" / name)[0], load(whole / "snapshots" / name)[0]
+        for k, v in theirs.state_dict().items():
+            assert torch.equal(mine.state_dict()[k], v), (name, k)
+
+
+# --- 4: a run never writes through a symbolic link -------------------------------------------------
+
+@pytest.mark.parametrize("name", ["log.jsonl", ".lock", "checkpoint.pt", "snapshots"])
+def test_a_run_file_that_is_a_symlink_is_refused(capsys, tmp_path, name):
+    """The bug: a `log.jsonl` (or `.lock`) linked to a file outside the folder made `train`
+    append to (or create) that file. Now one line, and the outside is as it was."""
+    out, outside = tmp_path / "run", tmp_path / "outside"
+    out.mkdir()
+    target = outside if name != "snapshots" else tmp_path / "elsewhere"
+    if name == "log.jsonl":
+        outside.write_text("")  # an empty log: the run would append its first epoch to it
+    (out / name).symlink_to(target)
+    before = outside.read_bytes() if outside.exists() else None
+    err = _error(capsys, ["train", "--task", "copy", "--preset", "tiny", "--out", str(out),
+                          "--steps", "25"])
+    assert "symbolic link" in err
+    assert (outside.read_bytes() if outside.exists() else None) == before
+    assert (out / name).is_symlink() and not (tmp_path / "elsewhere").exists()
+
+
+# --- 5: settings that would silently do something else are refused --------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"cutoff": float("nan")}, "cutoff must be a finite number"),  # the bug: predicted only PAD
+    ({"hard": "yes"}, "hard must be True or False"),
+    ({"diagonal": 1}, "diagonal must be True or False"),
+])
+def test_the_model_refuses_settings_that_do_something_else(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        NeuralGPU(w=1, m=4, l=1, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"threshold": float("nan")}, "threshold must be a finite number"),  # never advanced
+    ({"clip": float("nan")}, "clip must be a finite number"),  # turned clipping off
+    ({"noise": float("nan")}, "noise must be a finite number"),
+    ({"start_digits": 50}, "start_digits \\(50\\) must be from min_digits"),  # trained at 50
+    ({"min_digits": 3}, "start_digits \\(2\\) must be from min_digits \\(3\\)"),  # randrange()
+    ({"curriculum": "no"}, "curriculum must be True or False"),
+])
+def test_train_refuses_settings_that_do_something_else(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        train("copy", "tiny", out=tmp_path / "run", steps=2, progress=False, **kwargs)
+    assert not (tmp_path / "run").exists()
+
+
+# --- 6: every temporary name a write can leave is recognised and tidied ----------------------------
+
+def test_a_kill_during_the_first_pending_manifest_write_leaves_a_resumable_folder(
+        tmp_path, monkeypatch):
+    """The bug: a kill while the first checkpoint's pending manifest was written left
+    `..checkpoint.json.pending.XXXX.tmp`, and every rerun refused the folder as 'not empty and
+    holds no ngpu_lite run'; such files (and `..step-N.json.pending.*.tmp` in snapshots/) stayed
+    for ever. Now the rerun resumes and removes them."""
+    real = checkpoints._atomic_write
+
+    def killed(path, write):
+        path = Path(path)
+        if path.name == ".checkpoint.json.pending":  # as a kill leaves it: both temporary files
+            (path.parent / f".{path.name}.ab12cd34.tmp").write_text('{"half')
+            (path.parent / ".checkpoint.pt.ef56gh78.tmp").write_bytes(b"the weights")
+            raise _Killed
+        return real(path, write)
+
+    monkeypatch.setattr(checkpoints, "_atomic_write", killed)
+    out = tmp_path / "run"
+    with pytest.raises(_Killed):
+        train("copy", "tiny", out=out, seed=0, steps=10, progress=False, checkpoint_every=1000)
+    assert (out / "..checkpoint.json.pending.ab12cd34.tmp").exists()
+    monkeypatch.undo()
+    snaps = out / "snapshots"
+    snaps.mkdir()
+    (snaps / "..step-10.json.pending.ij90kl12.tmp").write_text("{")
+    (snaps / ".step-10.pt.mn34op56.tmp").write_bytes(b"half")
+    res = train("copy", "tiny", out=out, seed=0, steps=10, progress=False, checkpoint_every=1000)
+    assert res.steps == 10 and load_raw(out)["info"]["steps"] == 10
+    left = [p.name for p in out.rglob("*") if p.name.endswith((".tmp", ".pending"))]
+    assert left == [], left
+
+
+# --- 7: a sweep's size is bounded, with an estimate ------------------------------------------------
+
+def test_a_sweep_of_billions_of_seeds_is_refused_at_once(capsys, tmp_path, monkeypatch):
+    """The bugs: `--seeds 0-4294967295` built a set of 4.3 billion seeds; `--seeds 0-100000`
+    silently started 100,001 trials. Now one line, the count, the limit and an estimate, before
+    any list is made or Ray starts; `--max-trials` moves the limit."""
+    _no_ray(monkeypatch)
+    out = tmp_path / "sw"
+    started = time.monotonic()
+    err = _error(capsys, SWEEP + ["--seeds", "0-4294967295", "--out", str(out)])
+    assert "4,294,967,296 trials" in err and "--max-trials" in err
+    assert time.monotonic() - started < 5
+    err = _error(capsys, SWEEP + ["--seeds", "0-100000", "--out", str(out)])
+    assert "100,001 trials" in err and "limit of 1,000" in err and "about" in err
+    err = _error(capsys, SWEEP + ["--seeds", "0-3", "--grid", "lr=0.001,0.002", "--max-trials",
+                                  "7", "--out", str(out)])
+    assert "8 trials" in err and "limit of 7" in err
+    assert not out.exists()
+
+
+# --- 8: an address that is not a Ray cluster fails in seconds, writing nothing ---------------------
+
+def _serve(reply):
+    """A one-connection TCP server on loopback that reads what comes and answers `reply` (bytes,
+    or None: never answer); returns its port."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def run():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(4096)
+            if reply is not None:
+                conn.sendall(reply)
+            time.sleep(6)
+        server.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return server.getsockname()[1]
+
+
+_H2_404 = (b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # SETTINGS, then HEADERS of stream 1: :status 404
+           b"\x00\x00\x01\x01\x05\x00\x00\x00\x01\x8d")
+
+
+@pytest.mark.parametrize("reply, why", [
+    (None, "no answer"),  # the bug: Ray retried for more than 60 s
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", "does not speak HTTP/2"),
+    (_H2_404, "status 404"),  # a proxy: the bug took 27 s and 20 lines of Ray warnings
+])
+def test_an_address_that_answers_but_is_not_ray_is_one_line_in_seconds(
+        capsys, tmp_path, monkeypatch, reply, why):
+    _no_ray(monkeypatch)
+    out = tmp_path / "sw"
+    started = time.monotonic()
+    err = _error(capsys, SWEEP + ["--seeds", "0", "--address", f"127.0.0.1:{_serve(reply)}",
+                                  "--out", str(out)])
+    assert "not a Ray cluster" in err and why in err, err
+    assert time.monotonic() - started < 10
+    assert not out.exists()  # the bug: --out held a sweep record
+
+
+# --- 9: only regular files are read, their size checked first --------------------------------------
+
+@pytest.mark.parametrize("option", ["--file", "--checkpoint"])
+def test_a_fifo_is_refused_not_waited_on(capsys, tmp_path, option):
+    """The bug: a FIFO given as --file or --checkpoint blocked for ever. (A writer opens it after
+    5 s, so that the unfixed code ends, and fails, instead of hanging the test run.)"""
+    import threading
+
+    fifo = tmp_path / "cases"
+    os.mkfifo(fifo)
+
+    def unblock():
+        time.sleep(5)
+        try:  # fails at once when no reader waits (the fixed code never opens it)
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+
+    threading.Thread(target=unblock, daemon=True).start()
+    started = time.monotonic()
+    argv = ["predict", "--task", "badd", option, str(fifo)] + (["1", "1"] if option != "--file"
+                                                               else [])
+    assert "not a regular file" in _error(capsys, argv)
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize("option", ["--file", "--checkpoint"])
+def test_a_device_or_a_huge_sparse_file_is_refused_before_reading(capsys, tmp_path, option):
+    """The bug: --file /dev/zero, --checkpoint /dev/zero and a 20 GB sparse .pt ended in a
+    MemoryError traceback after filling the memory."""
+    argv = ["predict", "--task", "badd", option]
+    tail = ["1", "1"] if option == "--checkpoint" else []
+    assert "not a regular file" in _error(capsys, argv + ["/dev/zero"] + tail)
+    big = tmp_path / "big.pt"
+    with open(big, "wb") as f:
+        f.truncate(20 * 10**9)  # sparse: no disk used
+    shutil.copy(SHIPPED_DIR / "badd.json", tmp_path / "big.json")
+    assert "past the limit" in _error(capsys, argv + [str(big)] + tail)
+
+
+# --- 10: evaluations are bounded, with an estimate -------------------------------------------------
+
+def test_an_evaluation_past_the_limits_is_refused_with_an_estimate(capsys, monkeypatch):
+    """The bugs: `evaluate --samples 1000000000` and `evaluate(net, "badd", 10**6)` ran without
+    a word for days. Now one line with the limit and an estimate; --max-samples,
+    NGPU_MAX_SAMPLES and max_digits=/max_samples= move the limits."""
+    from ngpu_lite import evaluate
+    from ngpu_lite.model import evaluate as evaluate_module
+
+    net = NeuralGPU(w=1, m=4, l=1)
+
+    def began(*args, **kwargs):
+        raise AssertionError("the evaluation began: days of work without a word")
+
+    monkeypatch.setattr(evaluate_module, "make_batch", began)
+    monkeypatch.delenv("NGPU_MAX_SAMPLES", raising=False)
+    monkeypatch.delenv("NGPU_MAX_DIGITS", raising=False)
+    err = _error(capsys, ["evaluate", "--task", "badd", "--samples", "1000000000"])
+    assert "limit of 100,000 cases" in err and "about" in err and "--max-samples" in err
+    assert "limit of 3 cases" in _error(capsys, ["evaluate", "--task", "badd", "--samples", "4",
+                                                 "--max-samples", "3"])
+    monkeypatch.setenv("NGPU_MAX_SAMPLES", "3")
+    assert "limit of 3 cases" in _error(capsys, ["evaluate", "--task", "badd", "--samples", "4"])
+    monkeypatch.delenv("NGPU_MAX_SAMPLES")
+    with pytest.raises(ValueError, match="limit of 10,000 digits.*about"):
+        evaluate(net, "badd", 10**6)
+    with pytest.raises(ValueError, match="limit of 100,000 cases"):
+        evaluate(net, "badd", 4, 10**9)
+    monkeypatch.undo()
+    assert evaluate(net, "badd", 3, 4, max_samples=4, max_digits=3)["samples"] == 4
+
+
+# --- 11, 12: a bad NGPU_THREADS and a closed stdout are one line ---------------------------------
+
+def test_a_bad_ngpu_threads_is_one_line_not_an_import_traceback(capsys, monkeypatch):
+    """The bug: NGPU_THREADS=abc, 0 or -2 raised a ValueError at import (`threads.apply`), a
+    traceback for every command. Now the import warns and keeps torch's threads; every command
+    refuses it in one line."""
+    from ngpu_lite import threads
+
+    for bad in ("abc", "0", "-2"):
+        monkeypatch.setenv("NGPU_THREADS", bad)
+        with pytest.warns(UserWarning, match="NGPU_THREADS"):
+            assert threads.apply() is None
+        assert "NGPU_THREADS" in _error(capsys, ["predict", "--task", "badd", "1", "1"])
+
+
+def test_a_closed_stdout_is_one_line(capsys, monkeypatch):
+    """The bug: `predict … >&-` ended in an AttributeError traceback (Python's stdout is None)."""
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["predict", "--task", "badd", "1", "1"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "standard output is closed" in err
+
+
+# --- 13: memory is estimated before a model is built ------------------------------------------------
+
+def test_a_huge_model_is_refused_with_its_size_before_allocating(capsys, tmp_path, monkeypatch):
+    """The bugs: a 20 kB checkpoint of stride-0 tensors within the config limits claimed a 31 TB
+    model and died in the allocator; so did NeuralGPU(m=10**9), train(model={"m": 100000}) and
+    sweep --grid model.m=100000. Now each is refused with the estimate, before allocating."""
+    from ngpu_lite.model import neural_gpu
+
+    config = dict(NeuralGPU(w=2, m=8).config_dict(), w=64, m=4096, l=16, kernel=15, relax_sets=64)
+    monkeypatch.setattr(neural_gpu, "MAX_WEIGHT_BYTES", 10**18, raising=False)
+    with torch.device("meta"):
+        shapes = {k: v.shape for k, v in NeuralGPU(**config).state_dict().items()}
+    monkeypatch.undo()
+    info = {"format": checkpoints.FORMAT, "task": "badd", "config": config}
+    path = tmp_path / "huge.pt"
+    write_pair(path, {"info": info, "state_dict": {k: torch.zeros(()).expand(s)
+                                                   for k, s in shapes.items()}}, info)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(CheckpointError, match="TB"):
+        load(path)
+    for kwargs in ({"m": 10**9}, {"m": 100_000}):
+        with pytest.raises(ValueError, match="weights .*past the limit"):
+            NeuralGPU(**kwargs)
+    with pytest.raises(ValueError, match="past the limit"):
+        train("copy", "tiny", out=tmp_path / "run", steps=1, progress=False,
+              model={"m": 100_000})
+    _no_ray(monkeypatch)
+    assert "past the limit" in _error(capsys, SWEEP + ["--grid", "model.m=100000", "--out",
+                                                       str(tmp_path / "sw")])
+
+
+# --- 14, 15: devices and arguments are checked and named -------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: train("copy", "tiny", steps=1, progress=False, device="cuda:99"), "device 'cuda:99'"),
+    (lambda: pretrained_model("badd", device="tpu"), "device must name a torch device"),
+    (lambda: load(SHIPPED_DIR / "badd.pt", device="cuda:99"), "device 'cuda:99'"),
+])
+def test_a_device_that_is_not_here_is_a_value_error_naming_it(call, message):
+    """The bug: torch's AssertionError ('Torch not compiled with CUDA') or RuntimeError."""
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def pretrained_model(*args, **kwargs):
+    from ngpu_lite import pretrained
+
+    return pretrained(*args, **kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a build without CUDA")
+def test_cuda_on_a_cpu_only_build_says_what_is_available():
+    with pytest.raises(ValueError, match="device 'cuda' is not available here; this machine has cpu"):
+        train("copy", "tiny", steps=1, progress=False, device="cuda")
+
+
+def test_arguments_of_the_wrong_kind_are_named():
+    """The bugs: deep AttributeErrors and RuntimeErrors from inside torch."""
+    from ngpu_lite import evaluate
+
+    net = NeuralGPU(w=1, m=4, l=1)
+    x = torch.ones(1, 5, dtype=torch.long)
+    for call, error, message in (
+            (lambda: NeuralGPU(init_scale=float("inf")), ValueError, "init_scale"),
+            (lambda: net.predict(x, [5]), TypeError, "lengths must be a tensor"),
+            (lambda: net.predict([[1, 2, 3]]), TypeError, "x must be a tensor"),
+            (lambda: net.predict(x, torch.tensor([5.0])), TypeError, "lengths must hold whole"),
+            (lambda: train("copy", "tiny", steps=1, progress=False, start_model="str"), TypeError,
+             "start_model must be a NeuralGPU"),
+            (lambda: evaluate(None, "badd", 5), TypeError, "model must be a NeuralGPU")):
+        with pytest.raises(error, match=message):
+            call()
+
+
+# --- 16: Ctrl-C while the command starts ------------------------------------------------------------
+
+_INTERRUPT_IN_IMPORT = """
+import os, signal, sys
+class Interrupt:  # Ctrl-C at the moment the command starts loading torch
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+"""
+
+
+def test_ctrl_c_during_start_up_is_one_line(tmp_path):
+    """The bug: Ctrl-C while `python -m ngpu_lite` loaded torch printed a KeyboardInterrupt
+    traceback. (A sitecustomize sends the SIGINT when torch's import begins.)"""
+    (tmp_path / "sitecustomize.py").write_text(_INTERRUPT_IN_IMPORT)
+    r = subprocess.run([sys.executable, "-m", "ngpu_lite", "predict", "--task", "badd", "1", "1"],
+                       env=dict(ENV, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}"),
+                       capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert r.returncode == 130 and r.stdout == "", (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr and r.stderr.strip().splitlines() == [
+        "interrupted while starting; nothing was done"], r.stderr
+
+
+# --- 17: every grid value is checked before Ray starts ---------------------------------------------
+
+def test_an_unknown_grid_value_is_refused_before_ray(capsys, tmp_path, monkeypatch):
+    """The bug: `--grid dropout_rule=bogus` started Ray and failed 37 s later in every trial."""
+    _no_ray(monkeypatch)
+    err = _error(capsys, SWEEP + ["--grid", "dropout_rule=bogus", "--out", str(tmp_path / "sw")])
+    assert "dropout_rule must be one of" in err and not (tmp_path / "sw").exists()
+
+
+# --- 18: smaller things ------------------------------------------------------------------------------
+
+def test_a_bare_pickle_is_one_line_without_torch_warnings(capsys, tmp_path):
+    """The bug: a protocol-4 pickle (with a manifest of its sha256) printed two torch warnings
+    before the error line."""
+    import pickle
+    import warnings
+
+    path = tmp_path / "p4.pt"
+    path.write_bytes(pickle.dumps({"info": {}}, protocol=4))
+    path.with_suffix(".json").write_text(json.dumps({"sha256": checkpoints.sha256(path)}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        err = _error(capsys, ["predict", "--task", "badd", "--checkpoint", str(path), "1", "1"])
+    assert "not an ngpu_lite checkpoint" in err and [str(w.message) for w in caught] == []
+
+
+def test_a_truncated_checkpoint_is_a_sha256_mismatch(tmp_path):
+    """The bug: reported as 'corrupt (ValueError)': the bytes were unpickled before they were
+    checked against the manifest."""
+    path = tmp_path / "badd.pt"
+    path.write_bytes((SHIPPED_DIR / "badd.pt").read_bytes()[:20_000])
+    shutil.copy(SHIPPED_DIR / "badd.json", tmp_path / "badd.json")
+    with pytest.raises(CheckpointError, match="sha256 does not match"):
+        load(path)
+
+
+def test_a_system_error_after_a_checkpoint_does_not_claim_nothing_was_written(capsys, tmp_path,
+                                                                              monkeypatch):
+    """The bug: 'nothing was overwritten' after a run that had written its checkpoint (here the
+    closing line goes to a full disk, `> /dev/full`)."""
+    class Full:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    out = tmp_path / "run"
+    assert main(["train", "--task", "copy", "--preset", "tiny", "--out", str(out), "--steps",
+                 "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "nothing was overwritten" not in err and "checkpoint is kept" in err, err
+    assert load_raw(out)["info"]["steps"] == 5
+
+
+def test_a_callers_mistake_is_an_error_not_an_empty_result():
+    """The bugs: evaluate(batch_size=-1) blamed `x`; family_cases(samples=-1),
+    evaluate_cases(pairs=[]) and make_batch(digits=[]) returned empty results."""
+    import random
+
+    from ngpu_lite import evaluate, make_batch
+    from ngpu_lite.data.families import family_cases
+    from ngpu_lite.model.evaluate import evaluate_cases
+
+    net = NeuralGPU(w=1, m=4, l=1)
+    for call, message in (
+            (lambda: evaluate(net, "badd", 3, 4, batch_size=-1), "batch_size must be"),
+            (lambda: family_cases("badd", "random", 5, -1), "samples must be"),
+            (lambda: evaluate_cases(net, "badd", [], 5), "pairs must be a non-empty"),
+            (lambda: make_batch("badd", [], random.Random(0)), "empty batch")):
+        with pytest.raises(ValueError, match=message):
+            call()

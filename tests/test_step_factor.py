@@ -12,7 +12,6 @@ from ngpu_lite.data.batches import make_batch
 from ngpu_lite.data.tasks import eval_stream
 from ngpu_lite.interfaces.explore import trace
 from ngpu_lite.model import checkpoints
-from ngpu_lite.results.recipes import RECIPES
 
 
 def improved(**extra) -> NeuralGPU:
@@ -73,8 +72,26 @@ def test_the_factor_travels_with_the_checkpoint_and_the_explorer_keeps_every_ste
     assert tr.steps == back.steps_for(len(tr.x)) > len(tr.x)
 
 
-def test_the_shipped_bmul_runs_the_steps_its_recipe_names():
-    """The shipped bmul's config carries its recipe's step factor. Catches a re-ship that forgets
-    the factor, which would bring back the products it gets wrong at one step per cell."""
-    man = json.loads((checkpoints.SHIPPED_DIR / "bmul.json").read_text())
-    assert man["config"].get("step_factor", 1.0) == RECIPES["bmul"].step_factor
+def test_the_shipped_bmul_runs_a_quarter_more_steps_and_needs_them():
+    """The shipped bmul, loaded as users load it, runs ceil(1.25 · 41) = 52 steps on a 41-cell
+    input (counted by the hook), and answers 568543 × 789495 = 568543 · 800000 − 568543 · 10505
+    = 448861855785, a product it gets wrong at one step per cell (found among 64 fresh products;
+    the factor-1.0 run gets about 3% of 20-bit products wrong). Catches a re-ship or a loader that
+    drops the factor, which brings back the products it gets wrong at one step per cell."""
+    from ngpu_lite import pretrained
+    from ngpu_lite.data.tasks import decode, encode_text
+
+    model = pretrained("bmul", device="cpu")
+    a, b = "10001010110011011111", "11000000101111110111"  # 568543 and 789495, 20 bits each
+    assert int(a, 2) * int(b, 2) == 448_861_855_785
+    x, _ = encode_text("bmul", a, b, target="zeros")
+    x = torch.tensor([x])
+    seen: list[int] = []
+    with torch.no_grad():
+        model(x, hook=lambda t, j, s, g: seen.append(t))
+        right = decode("bmul", model.predict(x)[0], target="zeros")
+        model.config.step_factor = 1.0
+        one_step = decode("bmul", model.predict(x)[0], target="zeros")
+    assert x.shape[1] == 41 and len(set(seen)) == 52
+    assert right == bin(448_861_855_785)[2:]
+    assert one_step != right

@@ -17,10 +17,23 @@ def test_table_lists_models_in_book_order_with_case_counts_and_the_paper():
     table = zoo.table_markdown(fake_results())
     lines = table.splitlines()
     assert lines[0] == "| model, task | 20 bits | 2000 bits |"
-    assert lines[2].startswith("| Neural GPU (2016), badd | 100.0% of 1024 (paper 100%) | 50.0% of 64")
+    assert lines[2].startswith("| Neural GPU (2016), badd, 1 step per cell | 100.0% of 1024 "
+                               "(paper 100%) | 50.0% of 64")
     assert lines[3].startswith("| LSTM + attention, badd |")
     unnamed = dict(fake_results(), models={})  # falls back to the shipped badd's config
     assert zoo.table_markdown(unnamed).splitlines()[2].startswith("| improved Neural GPU (2017), badd")
+
+
+def test_each_row_names_its_steps_per_cell_and_a_paper_figure_its_own_protocol():
+    """A row measured at 1.25 steps per input cell says so in its label, and the paper's figure
+    beside it says it was measured at one step per cell; an unrecorded row takes the shipped
+    model's step factor. Catches a row that hides a protocol the paper did not use."""
+    res = dict(fake_results(), steps_per_cell={"badd": 1.25})
+    row = zoo.table_markdown(res).splitlines()[2]
+    assert row.startswith("| Neural GPU (2016), badd, 1.25 steps per cell | 100.0% of 1024 "
+                          "(paper 100% at 1 step per cell)")
+    shipped = {"rows": {"bmul": {"20": {"exact": 1.0, "samples": 8}}}, "paper": {}}
+    assert zoo.steps_per_cell(shipped, "bmul") == zoo.RECIPES["bmul"].step_factor
 
 
 def test_readme_table_is_replaced_between_its_markers(tmp_path):
@@ -80,19 +93,26 @@ def test_merge_joins_tables_measured_in_parts_cell_by_cell(tmp_path, monkeypatch
 
 
 def test_train_recipe_runs_the_recipe_of_the_task(tmp_path, monkeypatch):
-    """Catches a recipe's seed, until-check, check interval or time limit not passed to train."""
-    monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(4,),
+    """Catches a recipe's seed, step cap, until-check, check interval or safety limit not passed
+    to train, and a run stopped by the safety limit shipped as if it had run its steps."""
+    from types import SimpleNamespace
+
+    monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(4,), steps=77,
                                                         until=(12, 8), check_every=2))
     seen = {}
+    run = SimpleNamespace(stopped="steps", steps=77)
 
     def fake_train(task, preset, **kw):
         seen.update(kw, task=task, preset=preset)
-        return "run"
+        return run
 
     monkeypatch.setattr(zoo, "train", fake_train)
-    assert zoo.train_recipe("copy", tmp_path / "run", minutes=0.5) == "run"
-    assert (seen["task"], seen["preset"], seen["seed"]) == ("copy", "tiny", 4)
+    assert zoo.train_recipe("copy", tmp_path / "run", max_minutes=0.5) is run
+    assert (seen["task"], seen["preset"], seen["seed"], seen["steps"]) == ("copy", "tiny", 4, 77)
     assert (seen["until"], seen["check_every"], seen["minutes"]) == ((12, 8), 2, 0.5)
+    run.stopped = "minutes"
+    with pytest.raises(zoo.BuildError, match="safety limit of 0.5 minutes at step 77"):
+        zoo.train_recipe("copy", tmp_path / "run", max_minutes=0.5)
     assert "preset 'tiny'" in zoo.describe_recipe("copy")
     assert "8 fresh 12-bit cases" in zoo.describe_recipe("copy")
 
@@ -125,7 +145,7 @@ def test_build_of_one_seed_keeps_the_other_seeds_records_in_the_competition(tmp_
     gone = old | {"seed": 0, "folder": "not-here"}  # rerun now: its old record is replaced
     monkeypatch.setattr(zoo, "_shipped_runs", lambda task: [gone, old])
     monkeypatch.setattr(zoo, "train_recipe", lambda *a, **k: SimpleNamespace(
-        model=None, steps=20, seconds=60.0, stopped="minutes"))
+        model=None, steps=20, seconds=60.0, stopped="steps"))
     monkeypatch.setattr(zoo, "_score", lambda model, task, digits, samples: {
         "exact": 0.5, "per_symbol": 0.9, "samples": samples})
     res = zoo.build("copy", runs_dir=tmp_path / "runs", seeds=(0,), ship=False, progress=False)
@@ -158,7 +178,7 @@ def test_training_log_of_a_fine_tuned_run_counts_on_from_the_first_phase(tmp_pat
     (tmp_path / "log.jsonl").write_text("\n".join(json.dumps({"step": s, "seconds": 10.0 * s})
                                                   for s in (200, 400)) + "\n")
     (tmp_path / "finetune" / "log.jsonl").write_text(json.dumps({"step": 200, "seconds": 50.0}))
-    tuned = zoo.Recipe("bmul", finetune=dict(lr=0.001), finetune_minutes=1.0)
+    tuned = zoo.Recipe("bmul", finetune=[dict(lr=0.001, steps=100)])
     recs = [json.loads(line) for line in zoo.training_log(tuned, tmp_path).splitlines()]
     assert [r["step"] for r in recs] == [200, 400, 600]
     assert recs[-1]["seconds"] == 4050.0 and recs[-1]["phase"] == "finetune"
@@ -179,20 +199,33 @@ def test_describe_shipped_names_the_runs_seed_not_the_fine_tunes(tmp_path, monke
     assert "seed 0 (last phase's data seed 11)," in zoo.describe_shipped("bmul")
 
 
-def test_fine_tune_phases_come_from_one_dict_or_a_list_each_with_its_minutes(monkeypatch):
-    """Catches a list of phases losing its order, its folder names or a phase without minutes."""
-    one = zoo.Recipe("bmul", finetune=dict(lr=0.001), finetune_minutes=30.0)
-    assert zoo.phases(one) == [("finetune", {"lr": 0.001}, 30.0)]
-    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=30), dict(lr=5e-4, bins=(8, 41),
-                                                                          minutes=110)])
-    assert zoo.phases(two) == [("finetune", {"lr": 0.001}, 30.0),
-                               ("finetune2", {"lr": 5e-4, "bins": (8, 41)}, 110.0)]
+def test_fine_tune_phases_are_a_list_each_capped_by_its_steps(monkeypatch):
+    """Catches a list of phases losing its order, its folder names, or a phase without steps
+    (which would train for as long as the machine allows, so a rebuild would differ)."""
+    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, steps=300), dict(lr=5e-4, bins=(8, 41),
+                                                                        steps=1100)])
+    assert zoo.phases(two) == [("finetune", {"lr": 0.001}, 300),
+                               ("finetune2", {"lr": 5e-4, "bins": (8, 41)}, 1100)]
     assert zoo.phases(zoo.Recipe("bmul")) == []
-    with pytest.raises(ValueError, match="phase 2 .* no minutes"):
-        zoo.phases(zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=1), dict(lr=5e-4)]))
+    with pytest.raises(ValueError, match="phase 2 .* no steps"):
+        zoo.phases(zoo.Recipe("bmul", finetune=[dict(lr=0.001, steps=1), dict(lr=5e-4, minutes=5)]))
     monkeypatch.setitem(zoo.RECIPES, "bmul", two)
-    assert ("then 30 minutes more from that model with {'lr': 0.001}; then 110 minutes more from "
+    assert ("then 300 steps more from that model with {'lr': 0.001}; then 1,100 steps more from "
             "that model with {'lr': 0.0005, 'bins': (8, 41)}") in zoo.describe_recipe("bmul")
+
+
+def test_every_shipped_recipe_caps_every_phase_by_steps_and_matches_its_manifest():
+    """Each recipe's first phase and fine-tune phases end where the shipped manifest says its run
+    ended (so `make checkpoints` trains what was shipped). Catches a recipe left capped in minutes,
+    or a step count that drifted from the shipped model's record."""
+    import json
+
+    from ngpu_lite.model import checkpoints
+
+    for name, recipe in zoo.RECIPES.items():
+        man = json.loads((checkpoints.SHIPPED_DIR / f"{name}.json").read_text())
+        ends = [st["steps"] for st in man["stages"]] if man.get("stages") else [man["steps"]]
+        assert [recipe.steps] + [n for _, _, n in zoo.phases(recipe)] == ends, name
 
 
 def test_training_log_chains_every_fine_tune_phase(tmp_path):
@@ -204,7 +237,7 @@ def test_training_log_chains_every_fine_tune_phase(tmp_path):
         (tmp_path / name / "log.jsonl").write_text(
             "\n".join(json.dumps({"step": s, "seconds": float(s)}) for s in steps) + "\n")
     (tmp_path / "log.jsonl").write_text(json.dumps({"step": 400, "seconds": 400.0}) + "\n")
-    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, minutes=1), dict(lr=5e-4, minutes=1)])
+    two = zoo.Recipe("bmul", finetune=[dict(lr=0.001, steps=1), dict(lr=5e-4, steps=1)])
     recs = [json.loads(line) for line in zoo.training_log(two, tmp_path).splitlines()]
     assert [(r["step"], r.get("phase")) for r in recs] == [
         (400, None), (500, "finetune"), (600, "finetune2"), (700, "finetune2")]
@@ -218,15 +251,9 @@ def test_finetune_run_trains_each_phase_from_the_one_before_and_counts_all_steps
 
     from ngpu_lite.model import checkpoints
 
-    recipe = zoo.Recipe("copy", preset="tiny", finetune=[dict(lr=0.001, minutes=10),
-                                                          dict(lr=0.0005, minutes=10)])
+    recipe = zoo.Recipe("copy", preset="tiny", finetune=[dict(lr=0.001, steps=2),
+                                                          dict(lr=0.0005, steps=4)])
     first = zoo.train("copy", "tiny", out=tmp_path, seed=0, steps=3, progress=False)
-    recipe_steps = {"finetune": 2, "finetune2": 4}
-
-    real_train = zoo.train
-
-    def fake_train(task, preset, out, minutes, **kw):  # a few steps instead of minutes
-        return real_train(task, preset, out=out, steps=recipe_steps[Path(out).name], **kw)
 
     loaded = []
     real_load = checkpoints.load
@@ -235,8 +262,7 @@ def test_finetune_run_trains_each_phase_from_the_one_before_and_counts_all_steps
         loaded.append(Path(folder))
         return real_load(folder, task)
 
-    with unittest.mock.patch.object(zoo, "train", fake_train), \
-            unittest.mock.patch.object(checkpoints, "load", load):
+    with unittest.mock.patch.object(checkpoints, "load", load):
         res = zoo.finetune_run(recipe, tmp_path, 0, first, progress=False)
     assert res.steps == 3 + 2 + 4
     assert loaded == [tmp_path, tmp_path / "finetune"]
@@ -267,7 +293,7 @@ def test_build_of_a_paper_recipe_ships_it_under_its_own_name(tmp_path, monkeypat
     from ngpu_lite.model import checkpoints
 
     monkeypatch.setitem(zoo.RECIPES, "copy-paper", zoo.Recipe(
-        "copy", preset="tiny", model="paper", seeds=(0,), minutes=0.02, until=(4, 4)))
+        "copy", preset="tiny", model="paper", seeds=(0,), steps=5, until=(4, 4)))
     monkeypatch.setattr(zoo, "ROOT", tmp_path)
     monkeypatch.setattr(zoo, "FIGURES_DIR", tmp_path)
     monkeypatch.setattr(checkpoints, "SHIPPED_DIR", tmp_path / "shipped")
@@ -286,7 +312,7 @@ def test_stages_list_every_folder_of_a_fine_tuned_run_with_its_checks(tmp_path):
     checks (where the run stopped, and why) are lost."""
     import json
 
-    recipe = zoo.Recipe("badd", finetune=[dict(lr=0.001, minutes=5), dict(lr=0.0005, minutes=5)])
+    recipe = zoo.Recipe("badd", finetune=[dict(lr=0.001, steps=5), dict(lr=0.0005, steps=5)])
     for name, seed, checks in (("", 0, [{"step": 1000, "passed": 1}]), ("finetune", 11, []),
                                ("finetune2", 22, [])):
         (tmp_path / name).mkdir(exist_ok=True)
@@ -300,14 +326,17 @@ def test_stages_list_every_folder_of_a_fine_tuned_run_with_its_checks(tmp_path):
 def test_train_recipe_runs_the_recipes_fine_tune_phases_after_the_first(tmp_path, monkeypatch):
     """Catches `RETRAIN = True` in a chapter (which calls train_recipe) training only the first
     phase of a recipe whose shipped model was fine-tuned after it."""
+    from types import SimpleNamespace
+
     monkeypatch.setitem(zoo.RECIPES, "copy", zoo.Recipe("copy", preset="tiny", seeds=(4,),
-                                                        finetune=dict(lr=0.001), finetune_minutes=1))
-    monkeypatch.setattr(zoo, "train", lambda task, preset, **kw: "first")
+                                                        finetune=[dict(lr=0.001, steps=1)]))
+    first = SimpleNamespace(stopped="steps")
+    monkeypatch.setattr(zoo, "train", lambda task, preset, **kw: first)
     calls = []
     monkeypatch.setattr(zoo, "finetune_run", lambda r, folder, seed, first, progress: calls.append(
         (folder, seed, first)) or "tuned")
     assert zoo.train_recipe("copy", tmp_path / "run", progress=False) == "tuned"
-    assert calls == [(tmp_path / "run", 4, "first")]
+    assert calls == [(tmp_path / "run", 4, first)]
 
 
 def test_build_finds_another_seeds_record_in_its_committed_resume_copy(tmp_path, monkeypatch):
@@ -322,7 +351,7 @@ def test_build_finds_another_seeds_record_in_its_committed_resume_copy(tmp_path,
            "exact_200": 0.9, "per_symbol_200": 0.99, "folder": "runs/zoo/copy-s0"}
     monkeypatch.setattr(zoo, "_shipped_runs", lambda task: [old])
     monkeypatch.setattr(zoo, "train_recipe", lambda *a, **k: SimpleNamespace(
-        model=None, steps=20, seconds=60.0, stopped="minutes"))
+        model=None, steps=20, seconds=60.0, stopped="steps"))
     monkeypatch.setattr(zoo, "_score", lambda model, task, digits, samples: {
         "exact": 0.5, "per_symbol": 0.9, "samples": samples})
     res = zoo.build("copy", runs_dir=tmp_path / "runs", seeds=(1,), ship=False, progress=False)

@@ -46,6 +46,12 @@ SAMPLES = pick(16, 128)
 FAST_MODEL = dict(PRESETS["fast"].model)
 print("fast preset's model:", FAST_MODEL)
 
+# %%
+# NBVAL_CHECK_OUTPUT
+from ngpu_lite.book import fingerprint  # noqa: E402
+
+print(fingerprint("badd"))  # the shipped models this notebook's outputs come from
+
 # %% [markdown]
 # ## Exercise 1
 #

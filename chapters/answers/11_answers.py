@@ -316,8 +316,9 @@ print(f"independent average: per symbol at {DIGITS} digits {indep[2]:.1%}, again
 # averaging checkpoints of one run does not break the model the way averaging runs does. It does lag
 # behind, though: where a run is still improving over its last four checkpoints (as these were, at
 # 60 digits), their average mixes in the weights of the earlier, worse models and scores below the
-# last one. The paper averaged at the end of training, where the checkpoints differ only by noise
-# and the average smooths it; whether that helps is a small effect that needs more than 64 cases
+# last one. Averaged at the end of training (this project's choice for its shipped models, not
+# the paper's: the 2016 code averages no weights), where the checkpoints differ only by noise, the
+# average smooths it; whether that helps is a small effect that needs more than 64 cases
 # (chapter 7's multiplication run measured it and shipped the final weights, since the average
 # scored lower there).
 #

@@ -411,5 +411,7 @@ def family_cases(task: str, family: str, digits: int, samples: int, seed: int = 
         raise TaskError(f"unknown family {family!r} of {t.name}; choose one of: {', '.join(gens)}")
     if not isinstance(digits, int) or isinstance(digits, bool) or digits < 1:
         raise TaskError(f"digits must be a whole number of at least 1, not {digits!r}")
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise TaskError(f"samples must be a whole number of at least 1, not {samples!r}")
     rng = eval_stream(seed, f"families {t.name} {family} {digits}")
     return [gens[family](digits, rng) for _ in range(samples)]

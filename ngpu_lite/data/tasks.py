@@ -250,6 +250,9 @@ def stack_examples(
     pairs: Sequence[tuple[list[int], list[int]]], width: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pad encoded `(x, y)` pairs into a batch `(x, y, lengths)` as `make_batch` does."""
+    if len(pairs) == 0:  # an empty batch is a caller's mistake, not an empty answer
+        raise TaskError("an empty batch: give at least one example (make_batch takes one digit "
+                        "count per example in `digits`)")
     n = max([len(x) for x, _ in pairs] + [width or 0])
     x = torch.zeros(len(pairs), n, dtype=torch.long)
     y = torch.zeros(len(pairs), n, dtype=torch.long)

@@ -4,11 +4,14 @@ Bad input (an unknown task, a digit outside the base, an empty operand, a missin
 foreign checkpoint, an output folder holding another run or in use, a number option that makes no
 sense, an operand past the length limit, a file that cannot be read or written) prints one line on
 stderr and exits with status 2; nothing is overwritten. A closed pipe (`predict ... | head -1`)
-ends quietly, as Unix tools do.
+ends quietly, as Unix tools do. A model whose output for a case decodes to nothing (no digit
+before its padding) gave no answer: `predict` says so in one line and exits with status 1 rather
+than print an empty line where a number belongs.
 
-The length limit: `--max-digits N` (or the environment variable `NGPU_MAX_DIGITS`), default
-10,000 digits per operand. A case costs time in proportion to `m²·w·l·length²`; past the limit
-the refusal says the estimated time.
+The limits: `--max-digits N` (or the environment variable `NGPU_MAX_DIGITS`), default 10,000
+digits per operand; `evaluate --max-samples N` (or `NGPU_MAX_SAMPLES`), default 100,000 cases;
+`sweep --max-trials N`, default 1,000 trials. A case costs time in proportion to
+`m²·w·l·length²`; past a limit the refusal says the estimated time.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import sys
 from pathlib import Path
 
+from .. import threads
 from ..data.tasks import TASKS, TaskError, decode, encode_text, get_task, stack_examples
 from ..model.checkpoints import (
     MODELS,
@@ -27,19 +31,20 @@ from ..model.checkpoints import (
     CheckpointError,
     load,
     load_raw,
+    read_regular,
     shipped_name,
 )
-from ..model.evaluate import evaluate
+from ..model.evaluate import MAX_DIGITS, MAX_SAMPLES, SECONDS_PER_UNIT, estimate_seconds, evaluate
+from ..model.evaluate import human_time as _human
 from ..runtime import device
 from ..training import PRESETS, RunFolderError, get_preset, train
-from .sweep import sweep, table_markdown
+from .sweep import MAX_TRIALS, sweep, table_markdown
 
 USAGE_ERROR = 2
+NO_ANSWER = 1  # the model's output for a case decodes to nothing: it gave no answer
 BROKEN_PIPE = 141  # what a shell reports for a Unix tool ended by SIGPIPE
-MAX_DIGITS = 10_000  # digits per operand, unless --max-digits or NGPU_MAX_DIGITS says otherwise
-# seconds per m²·w·l·length² for one case on one CPU core (the shipped badd and bmul models,
-# 250 and 500 digits: 3.4e-10 to 5.4e-10); an estimate to warn with, not a promise
-SECONDS_PER_UNIT = 4e-10
+MAX_FILE_BYTES = 64 << 20  # the largest --file read (about a million cases of 30 digits)
+__all__ = ["MAX_DIGITS", "MAX_SAMPLES", "SECONDS_PER_UNIT", "estimate_seconds", "main"]
 
 
 class UsageError(Exception):
@@ -119,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--checkpoint", help="checkpoint file or run folder (default: shipped model)")
     ev.add_argument("--model", choices=MODELS, default="improved", help=MODEL_HELP)
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
+    ev.add_argument("--max-samples", type=_count(1), default=None,
+                    help=f"refuse more cases than this (default {MAX_SAMPLES:,}, or "
+                         "NGPU_MAX_SAMPLES)")
 
     pr = sub.add_parser("predict", help="answer cases typed as numbers, most-significant first")
     pr.add_argument("--task", required=True, help=tasks)
@@ -142,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="score each run on cases of this many digits (default 10x the training "
                          "length, the paper's 20 -> 200 bits)")
     sw.add_argument("--samples", type=_count(1), default=64, help="fresh cases to score on")
+    sw.add_argument("--max-trials", type=_count(1), default=None,
+                    help=f"refuse more trials (seeds x grid points) than this "
+                         f"(default {MAX_TRIALS:,})")
     for p in (tr, ev, pr, sw):
         p.add_argument("--max-digits", type=_count(1), default=None,
                        help=f"refuse operands longer than this (default {MAX_DIGITS:,}, "
@@ -185,20 +196,14 @@ def _model(task: str, checkpoint: str | None, model: str = "improved"):
     return net
 
 
-def estimate_seconds(config: dict, digits: int, cases: int = 1) -> float:
-    """Rough seconds on one CPU core for `cases` cases of `digits` digits with a model of
-    `config`: `length` steps over an image `w × length × m`, each `l` convolutions of `m²` taps."""
-    length = 2 * digits + 1
-    return SECONDS_PER_UNIT * cases * config.get("m", 24) ** 2 * config.get("w", 4) \
-        * config.get("l", 2) * length**2
-
-
-def _human(seconds: float) -> str:
-    """A duration in the largest unit that reads well."""
-    for unit, size in (("years", 365 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:,.1f} {unit}"
-    return f"{seconds:.1f} s"
+def _config_for_estimate(a) -> dict:
+    """The size of the model a command would run, read from its checkpoint (for an estimate)."""
+    try:
+        config = load_raw(_checkpoint(a.task, getattr(a, "checkpoint", None),
+                                      getattr(a, "model", "improved")))["info"]["config"]
+    except (CheckpointError, OSError):
+        config = None
+    return config if isinstance(config, dict) else {"m": 48, "w": 1, "l": 1}
 
 
 def _check_length(a, what: str, digits: int, cases: int, config: dict | None = None) -> None:
@@ -206,16 +211,35 @@ def _check_length(a, what: str, digits: int, cases: int, config: dict | None = N
     limit = a.max_digits if a.max_digits is not None else _default_max_digits()
     if digits <= limit:
         return
-    if config is None:
-        try:
-            config = load_raw(_checkpoint(a.task, getattr(a, "checkpoint", None),
-                                          getattr(a, "model", "improved")))["info"]["config"]
-        except (CheckpointError, OSError):
-            config = {"m": 48, "w": 1, "l": 1}
+    config = config if config is not None else _config_for_estimate(a)
     raise UsageError(f"{what} has {digits:,} digits, past the limit of {limit:,} digits per operand "
                      f"(about {_human(estimate_seconds(config, digits, cases))} for {cases:,} "
                      f"case{'s' if cases != 1 else ''} on one CPU core); give --max-digits "
                      f"{digits} (or set NGPU_MAX_DIGITS) to run it anyway")
+
+
+def _default_max_samples() -> int:
+    """The case limit of evaluate: NGPU_MAX_SAMPLES when set (checked), else MAX_SAMPLES."""
+    text = os.environ.get("NGPU_MAX_SAMPLES")
+    if text is None:
+        return MAX_SAMPLES
+    try:
+        return _count(1)(text)
+    except argparse.ArgumentTypeError as e:
+        raise UsageError(f"NGPU_MAX_SAMPLES {e}") from None
+
+
+def _check_samples(a) -> int:
+    """Refuse more `--samples` than the case limit with one line and the estimated time; the
+    limit in force."""
+    limit = a.max_samples if a.max_samples is not None else _default_max_samples()
+    if a.samples > limit:
+        cost = _human(estimate_seconds(_config_for_estimate(a), a.bits, a.samples))
+        raise UsageError(f"--samples {a.samples:,} is past the limit of {limit:,} cases (about "
+                         f"{cost} for {a.samples:,} cases of {a.bits:,} digits on one CPU core); "
+                         f"give --max-samples {a.samples} (or set NGPU_MAX_SAMPLES) to run it "
+                         "anyway")
+    return limit
 
 
 def cmd_train(a) -> int:
@@ -243,8 +267,10 @@ def cmd_evaluate(a) -> int:
 
     t = _task(a.task)
     _check_length(a, f"--bits {a.bits}", a.bits, a.samples)
+    max_samples = _check_samples(a)
     model = _model(t.name, a.checkpoint, a.model)
-    res = evaluate(model, t.name, a.bits, a.samples, seed=a.seed, progress=sys.stderr.isatty())
+    res = evaluate(model, t.name, a.bits, a.samples, seed=a.seed, progress=sys.stderr.isatty(),
+                   max_digits=max(a.bits, 1), max_samples=max_samples)
     if a.json:
         print(json.dumps(res))
     else:
@@ -260,16 +286,16 @@ def _cases(a, t) -> list[tuple[str, str | None]]:
         path = Path(a.file)
         if not path.exists():
             raise UsageError(f"file {a.file} not found")
+        if path.is_dir():
+            raise UsageError(f"--file {a.file} is a folder; give a text file, one case per line")
+        # only a regular file, its size checked first: a FIFO would wait, /dev/zero never ends
+        data = read_regular(path, MAX_FILE_BYTES, "--file", UsageError,
+                            "split it into files of fewer cases")
         try:
-            text = path.read_text(encoding="utf-8-sig")  # a BOM is not a digit
-        except IsADirectoryError:
-            raise UsageError(f"--file {a.file} is a folder; give a text file, one case per line"
-                             ) from None
+            text = data.decode("utf-8-sig")  # a BOM is not a digit
         except UnicodeDecodeError:
             raise UsageError(f"--file {a.file} is not UTF-8 text; give one case per line"
                              ) from None
-        except OSError as e:
-            raise UsageError(f"cannot read --file {a.file} ({e.strerror or e})") from None
         lines = [ln.split() for ln in text.splitlines() if ln.strip()]
     else:
         lines = [a.operands]
@@ -293,9 +319,26 @@ def cmd_predict(a) -> int:
     for i in range(0, len(pairs), 32):
         x, _, lengths = stack_examples(pairs[i : i + 32])
         pred = model.predict(x.to(dev), lengths.to(dev)).cpu()
-        for row, n in zip(pred, lengths.tolist(), strict=True):
-            print(decode(t, row[:n].tolist(), model.config.target))
+        for k, (row, n) in enumerate(zip(pred, lengths.tolist(), strict=True)):
+            answer = decode(t, row[:n].tolist(), model.config.target)
+            if not answer:  # padding from the first symbol: no number, and never an empty line
+                sys.stdout.flush()
+                where = f"case {i + k + 1} ({_show(cases[i + k])})" if len(cases) > 1 else \
+                    _show(cases[i + k])
+                before = f"; the {i + k} answers before it are printed" if i + k else ""
+                print(f"error: the model gave no answer for {where}: its output is padding from "
+                      f"its first symbol on, with no digit{before}", file=sys.stderr)
+                return NO_ANSWER
+            print(answer)
     return 0
+
+
+def _show(case: tuple[str, str | None]) -> str:
+    """A case as typed, long operands shortened."""
+    def short(x: str) -> str:
+        x = x.strip()
+        return x if len(x) <= 24 else f"{x[:8]}…{x[-8:]} ({len(x):,} digits)"
+    return " ".join(short(x) for x in case if x is not None)
 
 
 def cmd_sweep(a) -> int:
@@ -306,7 +349,8 @@ def cmd_sweep(a) -> int:
     if a.digits is not None:
         _check_length(a, f"--digits {a.digits}", a.digits, a.samples, config={"m": 48, "w": 1, "l": 1})
     res = sweep(a.task, a.preset, a.seeds, a.grid, a.out, minutes=minutes, steps=a.steps,
-                digits=a.digits, samples=a.samples, address=a.address, workers=a.workers)
+                digits=a.digits, samples=a.samples, address=a.address, workers=a.workers,
+                max_trials=a.max_trials)
     print()
     print(table_markdown(res), end="")
     print(f"\nresults in {a.out}/results.md, results.json and spread.png")
@@ -315,9 +359,27 @@ def cmd_sweep(a) -> int:
     return 1 if res["errors"] else 0
 
 
+# what an error of the system (a full disk, a permission) leaves, by command: predict and evaluate
+# write nothing; train and sweep keep what they finished
+_KEPT = {"train": "the run's last checkpoint is kept; free space or fix the permission and rerun "
+                  "the same command to resume",
+         "sweep": "finished trials are kept; rerun the same command to resume"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    threads.normal_interrupts()  # start-up is over: Ctrl-C is a KeyboardInterrupt again
+    if sys.stderr is None:  # `2>&-`: errors have nowhere to go, but must not become tracebacks
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+    command = None
     try:
+        threads.check_env()  # NGPU_THREADS=abc was ignored at import; here it is refused
         a = _parser().parse_args(argv)
+        command = a.command
+        if sys.stdout is None:  # `>&-`: print() would drop every answer without a word
+            if command in ("predict", "evaluate"):
+                raise UsageError(f"standard output is closed; {command} prints its answers "
+                                 "there: give it a file or a pipe (> FILE)")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (train and sweep write files)
         rc = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
               "sweep": cmd_sweep}[a.command](a)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
@@ -335,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except OSError as e:  # the system refused: a full disk, a permission, a missing folder
         where = f" ({e.filename})" if e.filename else ""
-        print(f"error: {e.strerror or e}{where}; nothing was overwritten", file=sys.stderr)
+        print(f"error: {e.strerror or e}{where}; {_KEPT.get(command, 'nothing was overwritten')}",
+              file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)

@@ -318,13 +318,16 @@ class StepFigure:
             self.im.set_clim(-lim, lim)
         rows = img.shape[0] // tr.s.shape[3]
         w = tr.s.shape[3]
-        self.ax_img.set_yticks([g * rows + (rows - 1) / 2 for g in range(w)],
-                               [f"row {g}" for g in range(w)])
+        ticks, names = state_ticks(w, rows, view)
+        self.ax_img.set_yticks(ticks, names, fontsize=8 if len(ticks) <= 8 else 6)
         for line in list(self.ax_img.lines):
             line.remove()
         for g in range(1, w):
             self.ax_img.axhline(g * rows - 0.5, color="black", lw=0.8)
         self.ax_img.set_xticks([])
+        self.ax_img.set_xlabel("position k (one column per cell of the input)", fontsize=8)
+        self.ax_img.set_ylabel("image row · " + ("component" if view == "pca" else "channel"),
+                               fontsize=8)
         j = layer % tr.layers
         self.ax_img.set_title(f"{tr.task}: {VIEWS[view]} after step {t} of {tr.steps}, "
                               f"layer {j + 1} of {tr.layers}", fontsize=10)
@@ -340,6 +343,22 @@ class StepFigure:
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png", dpi=dpi)
         return buf.getvalue()
+
+
+def state_ticks(w: int, rows: int, view: str) -> tuple[list[float], list[str]]:
+    """Y ticks of the state view: one per band, named by its image row and what the band is (the
+    first or second principal component, or a channel; channels are labelled sparsely)."""
+    ticks, names = [], []
+    for g in range(w):
+        for c in range(rows):
+            if view == "pca":
+                names.append(f"row {g}, PC{c + 1}")
+            elif rows <= 8 or c % max(1, rows // 4) == 0:
+                names.append(f"row {g}, ch {c}")
+            else:
+                continue
+            ticks.append(g * rows + c)
+    return ticks, names
 
 
 def plot_step(tr: Trace, t: int | None = None, layer: int = -1, view: str = "pca") -> Figure:

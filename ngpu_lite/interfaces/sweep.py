@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..data.tasks import get_task
 from ..model import checkpoints
-from ..model.evaluate import evaluate
+from ..model.evaluate import check_work, evaluate, human_time
 from ..model.neural_gpu import NeuralGPU
 from ..threads import cores
 from ..training import get_preset, train
@@ -40,7 +40,8 @@ EVAL_SEED = 2024  # every trial is scored on the same fresh cases of this evalua
 # the best run: highest exact rate at the test length, then per-symbol rate, then fewest steps
 CRITERION = ("exact", "per_symbol", "-steps")
 INSTALL = "pip install -e '.[sweep]'"
-_OWN = {SPEC, LOCK, TRIALS, "results.md", "results.json", "spread.png", "ray_tune"}
+_OWN = {SPEC, LOCK, TRIALS, "results.md", "results.json", "spread.png", "ray_tune", f".{SPEC}.tmp",
+        ".results.md.tmp", ".results.json.tmp"}
 
 
 class SweepError(ValueError):
@@ -49,9 +50,13 @@ class SweepError(ValueError):
 
 # --- the spec: seeds, grid, folders -----------------------------------------------------------
 
-def parse_seeds(text: str) -> list[int]:
-    """Seeds from `0-7`, `0,2,5` or `0-3,8`: sorted, each once, each from 0 to 2**32 - 1."""
-    seeds: set[int] = set()
+MAX_TRIALS = 1_000  # trials per sweep (the paper's grid had 729), unless max_trials says more
+
+
+def seed_ranges(text: str) -> list[tuple[int, int]]:
+    """The seeds of `0-7`, `0,2,5` or `0-3,8` as merged, sorted (low, high) ranges, each within
+    0..2**32 - 1: counted without listing them (`0-4294967295` is four billion seeds)."""
+    ranges = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not m:
@@ -60,8 +65,49 @@ def parse_seeds(text: str) -> list[int]:
         if hi < lo or hi >= 2**32:
             raise SweepError(f"--seeds {text!r}: {part.strip()} is not a range from low to high "
                              "within 0..2**32-1")
-        seeds.update(range(lo, hi + 1))
-    return sorted(seeds)
+        ranges.append((lo, hi))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def parse_seeds(text: str, limit: int | None = None) -> list[int]:
+    """Seeds from `0-7`, `0,2,5` or `0-3,8`: sorted, each once, each from 0 to 2**32 - 1; more
+    than `limit` of them are refused before any list is made."""
+    ranges = seed_ranges(text)
+    count = sum(hi - lo + 1 for lo, hi in ranges)
+    if limit is not None and count > limit:
+        raise SweepError(f"--seeds {text!r} names {count:,} seeds, past the limit of {limit:,}")
+    return [s for lo, hi in ranges for s in range(lo, hi + 1)]
+
+
+def check_trials(seeds: int, grid_points: int, max_trials: int | None, minutes: float | None,
+                 workers: int | None, cluster: bool) -> None:
+    """Refuse more than `max_trials` trials (default MAX_TRIALS) with one line and an estimate
+    of the time they would take, before any of them is listed or checked."""
+    top = MAX_TRIALS if max_trials is None else max_trials
+    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+        raise SweepError(f"max_trials must be a whole number of at least 1, not {max_trials!r}")
+    trials = seeds * grid_points
+    if trials <= top:
+        return
+    if minutes is not None and not cluster:
+        on = workers or cores()
+        cost = (f" (at up to {minutes:g} min a trial on {on} worker{'s' if on != 1 else ''}: "
+                f"about {human_time(60 * minutes * trials / on)})")
+    elif minutes is not None:
+        cost = (f" (at up to {minutes:g} min a trial: about {human_time(60 * minutes * trials)} "
+                "of worker time)")
+    else:
+        cost = ""
+    raise SweepError(f"{seeds:,} seed{'s' if seeds != 1 else ''} x {grid_points:,} grid "
+                     f"point{'s' if grid_points != 1 else ''} make {trials:,} trials, past the "
+                     f"limit of {top:,} trials per sweep{cost}; give --max-trials {trials} "
+                     "(max_trials= in Python) to run them anyway")
 
 
 def _parse_value(key: str, text: str, like) -> bool | int | float | str:
@@ -170,6 +216,10 @@ def make_spec(task: str, preset: str, seeds: list[int], grid: dict[str, list],
         check_point(t.name, p.name, point)
     if minutes is None and steps is None:
         raise SweepError("give a per-trial cap: --minutes M and/or --steps N")
+    try:  # each trial's scoring is an evaluation, bounded as every evaluation is
+        check_work({"m": 48, "w": 1, "l": 1}, digits or 10 * p.max_digits, samples)
+    except ValueError as e:
+        raise SweepError(f"scoring each trial: {e}") from None
     until = 4 * p.max_digits  # as `train` on the command line: stop once 64 such cases are exact
     return {"task": t.name, "preset": p.name, "seeds": list(seeds), "grid": grid,
             "minutes": minutes, "steps": steps, "until": [until, 64],
@@ -185,24 +235,38 @@ def _describe(spec: dict) -> str:
             + f", scored at {spec['digits']} digits on {spec['samples']} cases")
 
 
-def claim_folder(out: Path, spec: dict) -> None:
-    """Record `spec` in `OUT/sweep.json`, or check that the folder holds this same sweep."""
+def check_folder(out: Path, spec: dict) -> bool:
+    """Whether `out` already holds this sweep (False: it is new or empty); refuse a file, a folder
+    holding another sweep or other files, and a symbolic link where the sweep writes. Writes
+    nothing."""
     if out.exists() and not out.is_dir():
         raise SweepError(f"--out {out} is a file; choose a new or empty folder")
+    for name in _OWN:
+        if (out / name).is_symlink():
+            raise SweepError(f"{out / name} is a symbolic link; a sweep never writes through one: "
+                             "remove it, then rerun")
     path = out / SPEC
     if path.exists():
         try:
-            theirs = json.loads(path.read_text())
-        except (OSError, ValueError):
+            theirs = json.loads(checkpoints.read_regular(path, 1 << 20, "sweep record"))
+        except ValueError:
             theirs = None
         if not isinstance(theirs, dict):
             raise SweepError(f"{path} is not a sweep's record; choose another --out folder")
         if theirs != spec:
             raise SweepError(f"{out} holds another sweep ({_describe(theirs)}); choose another "
                              "--out folder, or repeat that sweep's options to resume it")
-        return
+        return True
     if out.exists() and any(p.name not in _OWN for p in out.iterdir()):
         raise SweepError(f"{out} is not empty and holds no sweep; choose an empty or new --out")
+    return False
+
+
+def claim_folder(out: Path, spec: dict) -> None:
+    """Record `spec` in `OUT/sweep.json`, or check that the folder holds this same sweep."""
+    if check_folder(out, spec):
+        return
+    path = out / SPEC
     out.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{SPEC}.tmp")
     tmp.write_text(json.dumps(spec, indent=1) + "\n")
@@ -278,20 +342,119 @@ def _import_ray():
     return ray, tune
 
 
+# A Ray cluster's address is its GCS, a gRPC server: HTTP/2 with a request per call. The probe
+# asks it for its cluster ID (what `ray.init` asks first) and reads only the answer's HTTP status:
+# a gRPC server answers 200 (with the call's own status after it); anything else is not Ray.
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_GCS_CALL = b"/ray.rpc.NodeInfoGcsService/GetClusterId"
+_STATUS = {8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500}  # HPACK's static table
+_HUFFMAN_DIGITS = {"00000": "0", "00001": "1", "00010": "2", "011001": "3", "011010": "4",
+                   "011011": "5", "011100": "6", "011101": "7", "011110": "8", "011111": "9"}
+
+
+def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def _hpack_literal(name_index: int, value: bytes) -> bytes:
+    """A header 'without indexing' whose name is in HPACK's static table (index < 15)."""
+    return bytes([name_index, len(value)]) + value
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("the connection was closed")
+        data += chunk
+    return data
+
+
+def _http_status(block: bytes) -> int | None:
+    """The `:status` of a response's header block when it comes first, as servers send it."""
+    if not block:
+        return None
+    first = block[0]
+    if first & 0x80:  # an indexed field
+        return _STATUS.get(first & 0x7F)
+    index = first & (0x3F if first & 0x40 else 0x0F)  # a literal field with an indexed name
+    if index not in _STATUS or len(block) < 2:
+        return None
+    size, huffman = block[1] & 0x7F, bool(block[1] & 0x80)
+    raw = block[2:2 + size]
+    if not huffman:
+        text = raw.decode("ascii", "replace")
+    else:
+        bits, text, code = "".join(f"{b:08b}" for b in raw), "", ""
+        for bit in bits:
+            code += bit
+            if code in _HUFFMAN_DIGITS:
+                text, code = text + _HUFFMAN_DIGITS[code], ""
+    return int(text) if text[:3].isdigit() else None
+
+
+def _probe_gcs(sock: socket.socket, authority: str) -> str | None:
+    """None when the server at `sock` answers a gRPC call as a gRPC server does, else what it
+    did instead (in words)."""
+    headers = (b"\x83\x86" + _hpack_literal(4, _GCS_CALL) + _hpack_literal(1, authority.encode())
+               + b"\x0f\x10" + bytes([16]) + b"application/grpc"  # content-type (index 31)
+               + b"\x00\x02te\x08trailers")
+    sock.sendall(_H2_PREFACE + _frame(4, 0, 0) + _frame(1, 0x4, 1, headers)
+                 + _frame(0, 0x1, 1, b"\x00\x00\x00\x00\x00"))  # an empty request, END_STREAM
+    for frames in range(32):
+        head = _recv_exactly(sock, 9)
+        size, kind, flags = int.from_bytes(head[:3], "big"), head[3], head[4]
+        stream = int.from_bytes(head[5:], "big") & 0x7FFFFFFF
+        if frames == 0 and kind != 4:
+            return "it does not speak HTTP/2"
+        if size > 1 << 16:
+            return "it sent an HTTP/2 frame too large for a gRPC server's answer"
+        payload = _recv_exactly(sock, size)
+        if kind == 4 and not flags & 0x1:
+            sock.sendall(_frame(4, 0x1, 0))  # acknowledge its settings
+        elif kind == 7:
+            return "it closed the HTTP/2 connection without answering"
+        elif kind == 3 and stream == 1:
+            return "it refused the gRPC call"
+        elif kind == 1 and stream == 1:
+            if flags & 0x8:  # padded
+                payload = payload[1:len(payload) - payload[0]]
+            if flags & 0x20:  # priority
+                payload = payload[5:]
+            status = _http_status(payload)
+            return None if status == 200 else f"it answers HTTP/2 with status {status or 'unknown'}"
+    return "it sent no answer to a gRPC call"
+
+
 def check_address(address: str, timeout: float = 3.0) -> None:
-    """Refuse an address whose host:port does not answer within `timeout` seconds."""
+    """Refuse an address whose host:port does not answer within `timeout` seconds, or answers
+    but not as a Ray cluster does (a gRPC server: `ray.init` would retry it for a minute)."""
     if address in ("auto", "local"):
         return
     hostport = address.split("://", 1)[-1].rstrip("/")
     host, _, port = hostport.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise SweepError(f"--address {address!r}: give HOST:PORT as 'ray start --head' prints it "
                          "(say 192.168.1.10:6379)")
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as sock:
+            if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+                return  # a TLS cluster: the plain-text probe cannot speak to it
+            sock.settimeout(timeout)
+            try:
+                wrong = _probe_gcs(sock, hostport)
+            except TimeoutError:
+                wrong = f"it sent no answer to a gRPC call in {timeout:g} s"
+            except (ConnectionError, OSError) as e:
+                wrong = f"it closed the connection ({getattr(e, 'strerror', None) or e})"
     except OSError as e:
         raise SweepError(f"no Ray cluster answers at {address} ({e.strerror or e}); start one "
                          "with 'ray start --head' and pass the address it prints") from None
+    if wrong:
+        raise SweepError(f"something answers at {address} but it is not a Ray cluster ({wrong}); "
+                         "give the address 'ray start --head' printed (its port is 6379 unless "
+                         "--port said otherwise)")
 
 
 def _temp_dir() -> str:
@@ -328,7 +491,6 @@ def start_ray(address: str | None, workers: int | None) -> bool:
     quiet = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                  configure_logging=True)
     if address:
-        check_address(address)
         _token_auth()
         try:
             ray.init(address=address, **quiet)
@@ -423,39 +585,54 @@ def sweep(task: str, preset: str = "fast", seeds: list[int] | str = "0-7",
           grid: dict[str, list] | list[str] | None = None, out: str | Path = "runs/sweep", *,
           minutes: float | None = None, steps: int | None = None, digits: int | None = None,
           samples: int = 64, address: str | None = None, workers: int | None = None,
-          progress: bool = True) -> dict:
+          progress: bool = True, max_trials: int | None = None) -> dict:
     """Run every (grid point, seed) as one `train` run on Ray, score each on the same fresh
     `digits`-digit cases (default: 10x the training length, the paper's 20 -> 200 bits) and write
     the results table, JSON and spread figure into `out`. Returns the results (`results.json`).
 
     `grid` is {field: [values]} or `key=v1,v2` strings; `minutes`/`steps` cap each trial; a rerun
-    with the same options resumes the trials; a folder holding another sweep is refused."""
-    seeds = parse_seeds(seeds) if isinstance(seeds, str) else sorted(set(seeds))
-    if not seeds:
+    with the same options resumes the trials; a folder holding another sweep is refused. More
+    than `max_trials` trials (default 1,000) are refused with an estimate of their time.
+
+    Everything is checked before Ray starts (the grid's every value, the trial count, the folder,
+    the cluster's address), and the folder is written only once Ray is up: a sweep that cannot
+    start leaves `out` as it was."""
+    if isinstance(seeds, str):
+        ranges = seed_ranges(seeds)
+        n_seeds = sum(hi - lo + 1 for lo, hi in ranges)
+    else:
+        seeds = sorted(set(seeds))
+        n_seeds = len(seeds)
+    if not n_seeds:
         raise SweepError("give at least one seed")
     if isinstance(grid, list):
         grid = parse_grid(grid, preset)
+    check_trials(n_seeds, math.prod(len(v) for v in (grid or {}).values()), max_trials, minutes,
+                 workers, bool(address))
+    if isinstance(seeds, str):
+        seeds = [s for lo, hi in ranges for s in range(lo, hi + 1)]
     spec = make_spec(task, preset, seeds, grid or {}, minutes, steps, digits, samples)
     out = Path(out)
     if not str(out).strip():
         raise SweepError("--out is empty; name a folder, e.g. --out runs/sweep")
-    _import_ray()  # before touching the folder: a missing Ray or cluster leaves nothing behind
-    if address:
+    if address:  # seconds, before Ray's import: a wrong address is one line at once
         check_address(address)
-    claim_folder(out, spec)
+    _import_ray()  # before touching the folder: a missing Ray or cluster leaves nothing behind
+    check_folder(out, spec)
     configs = [{"name": trial_name(pt, s), "point": pt, "seed": s, "spec": spec,
                 "folder": str((out / TRIALS / trial_name(pt, s)).resolve())}
                for pt in points(spec["grid"]) for s in seeds]
-    with _FolderLock(out):
-        started = start_ray(address, workers)
-        try:
+    started = start_ray(address, workers)
+    try:
+        claim_folder(out, spec)
+        with _FolderLock(out):
             start = time.time()
             records, errors = _run_trials(configs, out, progress)
-        finally:
-            if started:
-                import ray
+    finally:
+        if started:
+            import ray
 
-                ray.shutdown()
+            ray.shutdown()
     order = {c["name"]: i for i, c in enumerate(configs)}
     records.sort(key=lambda r: order[r["trial"]])
     res = {"spec": spec, "runs": records, "errors": errors, "criterion": list(CRITERION),
@@ -545,10 +722,18 @@ def plot_spread(res: dict):
     return fig
 
 
+def _replace_text(path: Path, text: str) -> None:
+    """Write `path` by a rename: never through a symbolic link, never half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def write_results(out: Path, res: dict) -> None:
     """`results.json`, `results.md` and `spread.png` in the sweep folder."""
-    (out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
-    (out / "results.md").write_text(table_markdown(res))
+    _replace_text(out / "results.json", json.dumps(res, indent=1) + "\n")
+    _replace_text(out / "results.md", table_markdown(res))
     if res["runs"]:
         import matplotlib.pyplot as plt
 

@@ -2,9 +2,11 @@
 
 A checkpoint is one `.pt` file holding plain data (tensors, numbers, strings), loaded with
 `torch.load(weights_only=True)` so a file can never run code, plus a JSON manifest beside it
-(`name.json`) with the same provenance and the file's sha256. Every load checks the file against
-that sha256 and checks the config and every tensor's shape before a model is built; the pair is
-written so that a reader never sees weights without their manifest (`write_pair`).
+(`name.json`) with the same provenance and the file's sha256. Every load reads only a regular file
+of bounded size (`read_regular`), checks its bytes against that sha256 before unpickling them, and
+checks the config (and the memory it implies), every tensor's shape and that every weight is
+finite before a model is built; NaN weights are never saved either. The pair is written so that a
+reader never sees weights without their manifest (`write_pair`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import json
 import math
 import os
 import platform
+import stat
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -25,7 +29,7 @@ import torch
 from ..data.tasks import TASKS, get_task
 from ..runtime import __version__
 from ..runtime import device as default_device
-from .neural_gpu import Config, NeuralGPU
+from .neural_gpu import MAX_WEIGHT_BYTES, Config, NeuralGPU
 
 FORMAT = "ngpu_lite-checkpoint-1"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +38,75 @@ SHIPPED_DIR = PACKAGE_DIR / "checkpoints"
 
 class CheckpointError(ValueError):
     """A checkpoint that is missing, corrupt, or made for another task."""
+
+
+# the largest checkpoint file read: a model at the weight limit with its optimiser's two moments
+# and room to spare; a larger file (a 20 GB sparse one) is refused before a byte of it is read
+MAX_CHECKPOINT_BYTES = 4 * MAX_WEIGHT_BYTES + (64 << 20)
+MAX_MANIFEST_BYTES = 1 << 20  # a manifest is a page of JSON
+
+
+def read_regular(path: str | Path, limit: int, what: str, error: type[Exception] = ValueError,
+                 hint: str = "") -> bytes:
+    """The bytes of `path`, refused (as `error`, one line) unless it is a regular file of at most
+    `limit` bytes: a FIFO would block for ever, `/dev/zero` never ends, a huge file would not fit
+    in memory. The size is checked before reading; a file that grows meanwhile is cut off."""
+    path = Path(path)
+    try:
+        kind = os.stat(path).st_mode
+        if not stat.S_ISREG(kind):
+            it = "a folder" if stat.S_ISDIR(kind) else "a pipe" if stat.S_ISFIFO(kind) else \
+                "a device or socket"
+            raise error(f"{what} {path} is not a regular file (it is {it}); give a file")
+        # O_NONBLOCK: a file swapped for a FIFO after the stat still does not block the open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise error(f"{what} {path} not found") from None
+    except OSError as e:
+        raise error(f"cannot read {what} {path} ({e.strerror or e})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{what} {path} is not a regular file; give a file")
+        if info.st_size > limit:
+            raise error(f"{what} {path} has {info.st_size:,} bytes, past the limit of {limit:,} "
+                        f"bytes{'; ' + hint if hint else ''}")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise error(f"{what} {path} grew past the limit of {limit:,} bytes while it was read")
+        return b"".join(chunks)
+    except OSError as e:
+        raise error(f"cannot read {what} {path} ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+
+
+def check_device(device, name: str = "device") -> torch.device:
+    """`device` as a torch.device this machine has, or a ValueError naming `name` and what is
+    available (torch's own errors for a missing CUDA are assertions deep inside it)."""
+    have = ["cpu"]
+    if torch.cuda.is_available():
+        have += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        have.append("mps")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{name} must name a torch device this machine has ({', '.join(have)}), "
+                         f"not {device!r}") from None
+    if dev.type == "cpu" or (dev.type == "cuda" and torch.cuda.is_available()
+                             and (dev.index or 0) < torch.cuda.device_count()) \
+            or (dev.type == "mps" and "mps" in have):
+        return dev
+    raise ValueError(f"{name} {str(dev)!r} is not available here; this machine has "
+                     f"{', '.join(have)}")
 
 
 def sha256(path: str | Path) -> str:
@@ -171,6 +244,11 @@ def save(path: str | Path, model: NeuralGPU, task: str, meta: dict | None = None
     """
 
     path = Path(path)
+    bad = non_finite(model.state_dict())
+    if bad:
+        raise CheckpointError(f"not saving {path}: the model's weights are not finite (NaN or "
+                              f"infinity in {', '.join(bad[:3])}), as after a diverged run; "
+                              "nothing was overwritten")
     info = {
         "format": FORMAT,
         "task": get_task(task).name,
@@ -192,31 +270,45 @@ CONFIG_LIMITS = {"w": 64, "m": 4096, "l": 16, "kernel": 15, "relax_sets": 64, "n
 REQUIRED_CONFIG = ("w", "m", "l", "kernel", "relax_sets", "n_symbols")
 
 
+def non_finite(state: dict) -> list[str]:
+    """The names of the floating tensors in `state` holding a NaN or an infinity."""
+    return [k for k, v in state.items() if isinstance(v, torch.Tensor) and v.is_floating_point()
+            and not bool(torch.isfinite(v).all())]
+
+
+def _read_checkpoint(path: Path) -> bytes:
+    return read_regular(path, MAX_CHECKPOINT_BYTES, "checkpoint", CheckpointError,
+                        "no model within the weight limit has a checkpoint that large")
+
+
 def _read_verified(path: Path) -> tuple[bytes, dict]:
-    """The file's bytes and the manifest whose sha256 they match (the final or the pending one).
+    """The file's bytes and the manifest whose sha256 they match (the final or the pending one),
+    checked before anything unpickles them (a truncated file is a sha256 mismatch).
 
     Read again when the file changed while it was read (a writer renamed a new one in)."""
     manifest_path = path.with_suffix(".json")
     for _ in range(3):
         before = path.stat()
-        data = path.read_bytes()
+        data = _read_checkpoint(path)
         digest = hashlib.sha256(data).hexdigest()
-        seen = []
+        seen, vanished = [], False
         for mpath in (manifest_path, pending_manifest(path)):
-            try:
-                manifest = json.loads(mpath.read_text())
-            except FileNotFoundError:
+            if not os.path.lexists(mpath):
                 continue
-            except (OSError, ValueError):
+            try:  # (JSON's errors are ValueErrors too)
+                manifest = json.loads(read_regular(mpath, MAX_MANIFEST_BYTES, "manifest"))
+            except ValueError:
+                vanished = vanished or not os.path.lexists(mpath)  # renamed by a writer
                 manifest = None
             if isinstance(manifest, dict) and manifest.get("sha256") == digest:
                 return data, manifest
             seen.append((mpath, manifest))
         after = path.stat()
-        if (before.st_ino, before.st_mtime_ns, before.st_size) == (
+        if not vanished and (before.st_ino, before.st_mtime_ns, before.st_size) == (
                 after.st_ino, after.st_mtime_ns, after.st_size):
             break
-    if not seen:
+    if not seen:  # nothing to check against: say first if the file is no checkpoint at all
+        _unpickle(data, path)
         raise CheckpointError(f"checkpoint {path} has no manifest {manifest_path.name} beside it "
                               "to check its sha256 against; keep the .json with the .pt")
     mpath, manifest = seen[0]
@@ -229,8 +321,12 @@ def _read_verified(path: Path) -> tuple[bytes, dict]:
 
 def _unpickle(data: bytes, path: Path) -> dict:
     """A checkpoint's bytes as plain data (never code), checked to carry our format tag."""
+    if not data.startswith(b"PK\x03\x04"):  # torch.save writes a zip archive; a bare pickle is not ours
+        raise CheckpointError(f"{path} is not an ngpu_lite checkpoint (not a torch zip archive)")
     try:
-        blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickles; our one line says it
+            warnings.simplefilter("ignore")
+            blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001  (any unpickling failure means a bad file)
         raise CheckpointError(f"checkpoint {path} is corrupt or not a checkpoint "
                               f"({type(e).__name__}); retrain or restore it") from None
@@ -249,16 +345,11 @@ def load_raw(path: str | Path, *, verify: bool = True) -> dict:
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} not found; train one with "
                               "'python -m ngpu_lite train --task TASK --out DIR'")
-    try:
-        data = path.read_bytes()
-        blob = _unpickle(data, path)
-        if verify:
-            checked, _ = _read_verified(path)
-            if checked != data:  # a writer replaced the file meanwhile: use the checked bytes
-                blob = _unpickle(checked, path)
+    try:  # the bytes are checked against the manifest before they are unpickled
+        data = _read_verified(path)[0] if verify else _read_checkpoint(path)
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
-    return blob
+    return _unpickle(data, path)
 
 
 def _check_value(name: str, value, default) -> str | None:
@@ -315,6 +406,11 @@ def check_model(blob: dict, path: str | Path) -> dict:
     if wrong:
         raise CheckpointError(f"checkpoint {path} does not match its own config "
                               f"(tensors {', '.join(wrong[:4])}); it is damaged")
+    bad = non_finite(state)
+    if bad:  # what a diverged run writes: it would predict nothing, silently
+        raise CheckpointError(f"checkpoint {path} holds weights that are not finite (NaN or "
+                              f"infinity in {', '.join(bad[:3])}): its run diverged; retrain, or "
+                              "use an earlier checkpoint or snapshot")
     return config
 
 
@@ -326,6 +422,7 @@ def load(path: str | Path, task: str | None = None, device: str | torch.device =
     must describe one model. With `task` given, a checkpoint trained for another task raises
     CheckpointError.
     """
+    device = check_device(device)
     blob = load_raw(path, verify=verify)
     info = blob["info"]
     config = check_model(blob, path)
@@ -369,6 +466,7 @@ def pretrained(task: str, device: str | torch.device | None = None,
 
     name = get_task(task).name
     stem = shipped_name(name, model)
+    device = check_device(device) if device is not None else default_device()
     path = SHIPPED_DIR / f"{stem}.pt"
     if not path.exists():
         have = sorted(p.stem for p in SHIPPED_DIR.glob("*.pt")) if SHIPPED_DIR.exists() else []
@@ -377,7 +475,7 @@ def pretrained(task: str, device: str | torch.device | None = None,
                f"train it with 'python -m ngpu_lite.results.zoo build --tasks {stem}'")
         raise CheckpointError(f"no shipped checkpoint {stem!r} for task {name!r} "
                               f"(shipped: {', '.join(have) or 'none'}); {how}")
-    net, _ = load(path, name, device or default_device())
+    net, _ = load(path, name, device)
     return net
 
 

@@ -1,9 +1,9 @@
 """The Neural GPU: a mental image `s` of shape `[w, n, m]` updated `n` times by `l` CGRUs.
 
-Input symbol `i_k` is embedded (as `tanh(E[i_k])`) into the first column of the image, every other
-cell starts at zero (with `input_layer="conv"`, as the 2016 code does, a learned 1×1 "input"
-convolution with bias maps that first column before the first step); after `n` steps the logits at
-position `k` are `O · s_fin[0, k, :]`. Tensors
+Input symbol `i_k` is embedded (as `tanh(E[i_k])`) into row 0 of the image, one cell per input
+position; every other cell starts at zero (with `input_layer="conv"`, as the 2016 code does, a
+learned 1×1 "input" convolution with bias maps that row before the first step); after `n` steps
+the logits at position `k` are `O · s_fin[0, k, :]`. Tensors
 here are channels first, `[batch, m, w, n]`, the layout PyTorch's convolutions want, stored
 channels-last in memory (faster convolutions on CPU; the values are the same).
 
@@ -64,6 +64,39 @@ class Config:
     # step's state dropout (the January 2016 code); False: before it (the June 2016 code)
 
 
+# the most memory a model's weights may take (float32): far past any Neural GPU of the book (the
+# largest shipped one has under 200,000 parameters), far below what takes a machine down
+MAX_WEIGHT_BYTES = 10**9
+
+
+def parameter_count(c: Config) -> int:
+    """How many numbers a model of config `c` holds, counted from the config (nothing built)."""
+    m, r, l, k = c.m, c.relax_sets, c.l, c.kernel
+    kw = 1 if c.w == 1 else k
+    count = c.n_symbols * m + m * c.n_symbols + c.n_symbols  # embedding, output weight and bias
+    count += {"linear": m, "conv": m * m + m}.get(c.input_layer, 0)
+    count += r * l * (3 * m * m * kw * k + 3 * m)  # gates (2m) and candidate (m), with biases
+    return count
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:,.1f} {unit}"
+    return f"{n:.0f} bytes"
+
+
+def check_size(c: Config) -> None:
+    """Refuse a config whose weights would pass `MAX_WEIGHT_BYTES`, with the estimate."""
+    need = 4 * parameter_count(c)
+    if need > MAX_WEIGHT_BYTES:
+        raise ValueError(f"a Neural GPU with w={c.w}, m={c.m}, l={c.l}, kernel={c.kernel}, "
+                         f"relax_sets={c.relax_sets} would hold {parameter_count(c):,} weights "
+                         f"({_bytes(need)}, and training needs about 4 times that), past the limit "
+                         f"of {_bytes(MAX_WEIGHT_BYTES)}; choose a smaller m, l, kernel or "
+                         "relax_sets")
+
+
 def model_name(config: Config | dict) -> str:
     """"Neural GPU (2016)" for the paper's architecture, "improved Neural GPU (2017)" for
     Freivalds & Liepins's (hard units or diagonal gates): the name every result is shown under."""
@@ -95,6 +128,15 @@ class NeuralGPU(nn.Module):
         if not (isinstance(c.step_factor, int | float) and not isinstance(c.step_factor, bool)
                 and 1.0 <= c.step_factor <= 4.0):
             raise ValueError(f"step_factor must be a number from 1 to 4, not {c.step_factor!r}")
+        for name in ("hard", "diagonal", "readout_dropout"):  # "yes" would be taken as True
+            if not isinstance(getattr(c, name), bool):
+                raise ValueError(f"{name} must be True or False, not {getattr(c, name)!r}")
+        for name in ("cutoff", "init_scale", "saturation_limit"):  # NaN gates predict only PAD
+            value = getattr(c, name)
+            if not (isinstance(value, int | float) and not isinstance(value, bool)
+                    and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number above 0, not {value!r}")
+        check_size(c)  # before any tensor is made: m = 10**9 would die in the allocator
         r = relax_sets
         kw = 1 if w == 1 else kernel  # a one-row image needs no taps above or below it
         self.embedding = nn.Parameter(torch.empty(c.n_symbols, m))
@@ -167,9 +209,9 @@ class NeuralGPU(nn.Module):
 
     # --- forward ------------------------------------------------------------------------------
     def embed(self, x: torch.Tensor, dropout: float = 0.0) -> torch.Tensor:
-        """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first column, zeros elsewhere.
+        """Initial mental image `[B, m, w, n]`: `tanh(E[x])` in the first row (row 0), zeros elsewhere.
 
-        With the 1×1 input convolution (`input_layer="conv"`, the 2016 code's) the first column
+        With the 1×1 input convolution (`input_layer="conv"`, the 2016 code's) the first row
         is `W · tanh(E[x]) + b` instead; the bias reaches PAD cells too, and masking after the
         embedding (as in the 2016 code) zeroes those past each example's length.
         With the linear input layer: `hard_tanh(E[x] + b)`, dropped out at rate `dropout`
@@ -210,6 +252,17 @@ class NeuralGPU(nn.Module):
         steps on the same cells (the cells past its length stay dead).
         """
         c = self.config
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a tensor of symbols [B, n], not {type(x).__name__} "
+                            "(torch.tensor(...) makes one)")
+        if lengths is not None and not isinstance(lengths, torch.Tensor):
+            raise TypeError(f"lengths must be a tensor [B] of whole numbers or None, not "
+                            f"{type(lengths).__name__} (torch.tensor(...) makes one)")
+        if lengths is not None and (lengths.dtype.is_floating_point or lengths.dtype.is_complex
+                                    or lengths.dtype == torch.bool):
+            raise TypeError(f"lengths must hold whole numbers, not {lengths.dtype}")
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            raise TypeError(f"mask must be a bool tensor [B, n] or None, not {type(mask).__name__}")
         if x.dim() != 2 or x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(f"x must be a non-empty batch of symbols [B, n], not shape {tuple(x.shape)}")
         if x.dtype not in (torch.long, torch.int, torch.short, torch.uint8) or bool(

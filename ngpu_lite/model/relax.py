@@ -49,8 +49,9 @@ def assign_mean(model: nn.Module) -> None:
 
 @dataclass
 class PullSchedule:
-    """The reference code's schedule: start at 0.0005, × 1.2 at each curriculum advance, average
-    the sets once the pull passes 0.1 (about the 30th advance)."""
+    """The pull's schedule: start at 0.0005, × 1.2 at each curriculum advance; `advance` (the
+    library's default) merges the sets once the pull passes 0.1 (about the 30th advance),
+    `fitted` is the 2016 code's order (grow below the limit, then average at every fitted epoch)."""
 
     pull: float = 0.0005
     factor: float = 1.2

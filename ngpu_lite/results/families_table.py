@@ -223,3 +223,7 @@ def _main(argv: list[str] | None = None) -> int:
                          "`figures/families.md`.", name="families"):
             print("updated the README's families table")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

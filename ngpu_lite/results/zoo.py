@@ -6,7 +6,7 @@ fresh 200-digit cases, keeps the best and writes it to `ngpu_lite/checkpoints/TA
 manifest. `results()` re-measures the paper's table (exact-answer rate at 20, 25, 200 and 2000
 digits) from the shipped checkpoints, LSTM baseline included, and writes it to `figures/`.
 
-    python -m ngpu_lite.results.zoo build [--tasks badd,copy] [--minutes M]
+    python -m ngpu_lite.results.zoo build [--tasks badd,copy] [--out DIR] [--max-minutes M]
     python -m ngpu_lite.results.zoo results [--tasks ...] [--samples-2000 64] [--name results]
     python -m ngpu_lite.results.zoo merge results_a.json results_b.json   (rows measured separately)
 """
@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -31,7 +31,7 @@ from ..training.run_folder import SNAPSHOTS, snapshots
 from .baselines import build_baseline, evaluate_baseline, load_baseline
 from .recipes import RECIPES, Recipe
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 RUNS_DIR = ROOT / "runs" / "zoo"
@@ -75,19 +75,28 @@ def _recipe(name: str) -> Recipe:
     return RECIPES[stem]
 
 
-def phases(recipe: Recipe) -> list[tuple[str, dict, float]]:
-    """The recipe's fine-tune phases in order: (folder name, training overrides, minutes)."""
-    if not recipe.finetune:
-        return []
-    if isinstance(recipe.finetune, dict):
-        return [("finetune", dict(recipe.finetune), recipe.finetune_minutes)]
+class BuildError(RuntimeError):
+    """A build that would ship something other than its recipe says (a phase hit the safety limit)."""
+
+
+def phases(recipe: Recipe) -> list[tuple[str, dict, int]]:
+    """The recipe's fine-tune phases in order: (folder name, training overrides, steps)."""
     out = []
     for i, phase in enumerate(recipe.finetune):
-        if "minutes" not in phase:
-            raise ValueError(f"fine-tune phase {i + 1} of {recipe.task!r} names no minutes")
+        if not isinstance(phase.get("steps"), int) or phase["steps"] < 1:
+            raise ValueError(f"fine-tune phase {i + 1} of {recipe.name!r} names no steps")
         out.append(("finetune" if i == 0 else f"finetune{i + 1}",
-                    {k: v for k, v in phase.items() if k != "minutes"}, float(phase["minutes"])))
+                    {k: v for k, v in phase.items() if k != "steps"}, phase["steps"]))
     return out
+
+
+def _within_safety(res, recipe: Recipe, folder: Path):
+    """The phase's result, or BuildError when it ran into the recipe's safety limit in minutes."""
+    if res.stopped == "minutes":
+        raise BuildError(f"{folder} reached the safety limit of {recipe.max_minutes:g} minutes at "
+                         f"step {res.steps} before its {recipe.name} recipe's steps; rerun the same "
+                         "command (it resumes) on a less busy machine, or raise --max-minutes")
+    return res
 
 
 def finetune_run(recipe: Recipe, folder: Path, seed: int, first, progress: bool = True):
@@ -96,12 +105,13 @@ def finetune_run(recipe: Recipe, folder: Path, seed: int, first, progress: bool 
     the last phase's TrainResult with steps and seconds counted over every phase."""
     res, steps, seconds = first, first.steps, first.seconds
     before = folder
-    for k, (name, overrides, minutes) in enumerate(phases(recipe), start=1):
+    for k, (name, overrides, phase_steps) in enumerate(phases(recipe), start=1):
         model, _ = checkpoints.load(before, recipe.task)
         res = train(recipe.task, recipe.preset, out=folder / name, seed=seed + 11 * k,
-                    start_model=model.train(), minutes=minutes, progress=progress,
-                    checkpoint_every=100, keep=recipe.average_last,
+                    start_model=model.train(), steps=phase_steps, minutes=recipe.max_minutes,
+                    progress=progress, checkpoint_every=100, keep=recipe.average_last,
                     **{**recipe.overrides, **overrides})
+        _within_safety(res, recipe, folder / name)
         before = folder / name
         res.steps += steps
         res.seconds += seconds
@@ -122,24 +132,27 @@ def describe_recipe(task: str) -> str:
            "least as well" if r.average_last else "")
     tests = [r.until] if isinstance(r.until[0], int) else list(r.until)
     until = ", then ".join(f"{n} fresh {d}-bit cases" for d, n in tests)
-    tune = "".join(f"; then {minutes:g} minutes more from that model with {overrides}"
-                   for _, overrides, minutes in phases(r))
+    tune = "".join(f"; then {n:,} steps more from that model with {overrides}"
+                   for _, overrides, n in phases(r))
     steps = (f"; the shipped model runs {r.step_factor:g} steps per input cell (trained at 1)"
              if r.step_factor != 1.0 else "")
     return (f"full recipe: preset {r.preset!r}{extra}, seeds {r.seeds} (the zoo keeps the best), at "
-            f"most {r.minutes:g} minutes each, stopped once {until} are exact{tune}{avg}{steps}")
+            f"most {r.steps:,} steps each, stopped once {until} are exact{tune}{avg}{steps}")
 
 
-def train_recipe(task: str, out: str | Path, seed: int | None = None, minutes: float | None = None,
-                 progress: bool = True):
+def train_recipe(task: str, out: str | Path, seed: int | None = None,
+                 max_minutes: float | None = None, progress: bool = True):
     """Run one seed (default: the first) of `task`'s recipe into `out`, resuming a killed run,
     then its fine-tune phases (in `out/finetune`, ...): the result is the last phase's, with the
     steps and seconds of every phase."""
     r = _recipe(task)
     seed = r.seeds[0] if seed is None else seed
-    res = train(r.task, r.preset, out=out, seed=seed, minutes=minutes or r.minutes, until=r.until,
-                progress=progress, checkpoint_every=100, check_every=r.check_every,
+    if max_minutes is not None:
+        r = replace(r, max_minutes=max_minutes)
+    res = train(r.task, r.preset, out=out, seed=seed, steps=r.steps, minutes=r.max_minutes,
+                until=r.until, progress=progress, checkpoint_every=100, check_every=r.check_every,
                 keep=r.average_last, **r.overrides)
+    _within_safety(res, r, Path(out))
     return finetune_run(r, Path(out), seed, res, progress) if r.finetune else res
 
 
@@ -187,14 +200,16 @@ def _kept_folder(recipe: Recipe, seed: int, runs_dir: Path) -> Path:
     return folder / phases(recipe)[-1][0] if recipe.finetune else folder
 
 
-def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = None,
+def build(task: str, runs_dir: str | Path = RUNS_DIR, max_minutes: float | None = None,
           seeds: tuple[int, ...] | None = None, progress: bool = True,
-          ship: bool = True) -> dict:
+          ship: bool = True, out_dir: str | Path | None = None) -> dict:
     """Train every seed of `task`'s recipe (resuming), keep the best run and ship it.
 
     The best run has the highest exact rate on 64 fresh 200-digit cases (ties: exact rate on 256
     fresh 20-digit cases, per-symbol rate, fewer steps). With `seeds`, the recipe's other seeds
-    keep their records from the shipped manifest and still compete. Returns the shipped manifest.
+    keep their records from the shipped manifest and still compete. With `out_dir` the model is
+    written there (as `NAME.pt` with its manifest) and the shipped files are left alone.
+    Returns the written manifest.
     """
     recipe = _recipe(task)
     runs_dir = Path(runs_dir)
@@ -202,7 +217,7 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
     seeds = tuple(seeds or recipe.seeds)
     for seed in seeds:
         out = _run_dir(recipe.name, seed, runs_dir)
-        res = train_recipe(recipe.name, out, seed=seed, minutes=minutes, progress=progress)
+        res = train_recipe(recipe.name, out, seed=seed, max_minutes=max_minutes, progress=progress)
         out = _kept_folder(recipe, seed, runs_dir)
         if res.model is not None:  # (a stand-in run in the tests may have none)
             res.model.config.step_factor = recipe.step_factor
@@ -246,12 +261,15 @@ def build(task: str, runs_dir: str | Path = RUNS_DIR, minutes: float | None = No
         meta["averaged_steps"] = best["averaged"]["steps"]
     if recipe.finetune and best["seed"] in seeds:
         meta["stages"] = stages(recipe, _run_dir(recipe.name, best["seed"], runs_dir))
-    if best["seed"] in seeds:  # the kept run's log, for the chapters' curves
+    if recipe.not_remakeable:
+        meta["not_remakeable"] = recipe.not_remakeable
+    target = Path(out_dir) if out_dir is not None else checkpoints.SHIPPED_DIR
+    if best["seed"] in seeds and out_dir is None:  # the kept run's log, for the chapters' curves
         text = training_log(recipe, _run_dir(recipe.name, best["seed"], runs_dir))
         if text:
             (FIGURES_DIR / f"{recipe.name}_training_log.jsonl").write_text(text)
-    return checkpoints.save(checkpoints.SHIPPED_DIR / f"{recipe.name}.pt", model, recipe.task,
-                            meta=meta)
+    target.mkdir(parents=True, exist_ok=True)
+    return checkpoints.save(target / f"{recipe.name}.pt", model, recipe.task, meta=meta)
 
 
 def stages(recipe: Recipe, folder: Path) -> list[dict]:
@@ -313,6 +331,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
     shipped = sorted(p.stem for p in checkpoints.SHIPPED_DIR.glob("*.pt"))
     rows: dict[str, dict] = {}
     models: dict[str, str] = {}  # which architecture each row measured
+    steps_per_cell: dict[str, float] = {}  # and at how many steps per input cell
     shas: dict[str, str] = {}  # and which checkpoint file
     for name in tasks or shipped:
         if name.startswith("lstm-"):
@@ -321,6 +340,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
         model = checkpoints.pretrained(task, device="cpu", model=family)
         rows[name] = {str(d): _timed_score(model, task, d, samples[d], progress) for d in digits}
         models[name] = model_name(model.config)
+        steps_per_cell[name] = model.config.step_factor
         shas[name] = _manifest(name).get("sha256", "")
         if progress:
             print(name, {d: f"{r['exact']:.1%}" for d, r in rows[name].items()}, flush=True)
@@ -338,7 +358,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
         rows["lstm-badd"] = row
     return {"command": "python -m ngpu_lite.results.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
             "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,
-            "models": models, "sha256": shas,
+            "models": models, "steps_per_cell": steps_per_cell, "sha256": shas,
             "paper": {k: {str(d): v for d, v in row.items()} for k, row in PAPER.items()}}
 
 
@@ -350,16 +370,29 @@ def _ordered(rows: dict) -> list[tuple[str, dict]]:
     return sorted(rows.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER))
 
 
+def steps_per_cell(res: dict, name: str) -> float:
+    """The steps per input cell row `name` was measured at (the shipped config's if unrecorded)."""
+    if name in res.get("steps_per_cell", {}):
+        return res["steps_per_cell"][name]
+    if name.startswith("lstm-"):
+        return 1.0
+    return (_manifest(name).get("config") or {}).get("step_factor", 1.0)
+
+
 def table_markdown(res: dict) -> str:
-    """The results as a markdown table: ours (test cases) beside the paper's number."""
+    """The results as a markdown table: ours (test cases) beside the paper's number. Each row
+    names its model and the steps per input cell it ran; a paper figure beside a row run at
+    another step count says that the paper's was measured at one step per cell."""
     digits = sorted({int(d) for row in res["rows"].values() for d in row})
     head = "| model, task | " + " | ".join(f"{d} bits" for d in digits) + " |"
     lines = [head, "|---" * (len(digits) + 1) + "|"]
     for name, row in _ordered(res["rows"]):
         shipped = _manifest(name).get("config") if name in RECIPES else None
         model = res.get("models", {}).get(name) or (model_name(shipped) if shipped else "Neural GPU")
+        f = steps_per_cell(res, name)
         label = ("LSTM + attention, badd" if name == "lstm-badd"
-                 else f"{model}, {checkpoints.split_name(name)[0]}")
+                 else f"{model}, {checkpoints.split_name(name)[0]}, {f:g} step{'' if f == 1 else 's'} "
+                      "per cell")
         cells = []
         for d in digits:
             r = row.get(str(d))
@@ -368,7 +401,8 @@ def table_markdown(res: dict) -> str:
                 cells.append("–")
                 continue
             cell = f"{100 * r['exact']:.1f}% of {r['samples']}"
-            cells.append(cell + (f" (paper {paper}%)" if paper is not None else ""))
+            at = "" if name == "lstm-badd" or steps_per_cell(res, name) == 1 else " at 1 step per cell"
+            cells.append(cell + (f" (paper {paper}%{at})" if paper is not None else ""))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -418,7 +452,10 @@ def _main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="train and ship checkpoints (resumes runs in runs/zoo)")
     b.add_argument("--tasks", default=",".join(RECIPES))
-    b.add_argument("--minutes", type=float, help="cap per run (default: the recipe's)")
+    b.add_argument("--max-minutes", type=float,
+                   help="safety limit per phase (default: the recipe's); hitting it fails the build")
+    b.add_argument("--out", help="write NAME.pt and its manifest here instead of over the shipped "
+                                 "files (runs then train in OUT/runs)")
     b.add_argument("--seeds", help="comma-separated seeds (default: the recipe's)")
     b.add_argument("--baseline", action="store_true", help="also train the LSTM baseline")
     r = sub.add_parser("results", help="measure the table from the shipped checkpoints")
@@ -435,10 +472,16 @@ def _main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.command == "build":
         seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else None
-        for task in args.tasks.split(","):
+        runs_dir = Path(args.out) / "runs" if args.out else RUNS_DIR
+        for task in [t for t in args.tasks.split(",") if t.strip()]:
             if task == "lstm-badd":
                 continue
-            man = build(task, minutes=args.minutes, seeds=seeds)
+            try:
+                man = build(task, runs_dir=runs_dir, max_minutes=args.max_minutes, seeds=seeds,
+                            out_dir=args.out)
+            except (BuildError, ValueError) as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
             print(f"shipped {task}: seed {man['kept_seed']}, {man['steps']} steps, "
                   f"200-digit exact {man['accuracy']['200']['exact']:.0%}", flush=True)
         if args.baseline:
@@ -477,8 +520,9 @@ def update_results(old: dict, new: dict) -> dict:
     rows = {name: {**(old["rows"].get(name, {}) if name in same or name not in new["rows"]
                       else {}), **new["rows"].get(name, {})}
             for name in {**old["rows"], **new["rows"]}}
-    return dict(new, rows=rows, models={**old.get("models", {}), **new.get("models", {})},
-                sha256={**old.get("sha256", {}), **new["sha256"]})
+    merged = {key: {**old.get(key, {}), **new.get(key, {})}
+              for key in ("models", "steps_per_cell", "paper")}
+    return dict(new, rows=rows, sha256={**old.get("sha256", {}), **new["sha256"]}, **merged)
 
 
 def _write(res: dict, name: str) -> None:
@@ -502,3 +546,7 @@ def update_readme(table: str, readme: Path = ROOT / "README.md", name: str = "re
     head, rest = text.split(start, 1)
     readme.write_text(head + start + "\n" + table + "\n" + end + rest.split(end, 1)[1])
     return True
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

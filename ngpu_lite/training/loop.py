@@ -24,7 +24,7 @@ from ..data.batches import make_batch
 from ..data.families import training_operands
 from ..data.tasks import get_task, length_for, train_stream
 from ..model import checkpoints
-from ..model.evaluate import evaluate, score
+from ..model.evaluate import check_work, evaluate, score
 from ..model.neural_gpu import NeuralGPU
 from ..model.optim import ClippedAdamax, dngpu_beta2
 from ..model.relax import PullSchedule, pull_cost
@@ -98,6 +98,11 @@ def check_options(steps, minutes, until, checkpoint_every: int, check_every: int
                                 and _is_count(u[0], 1) and _is_count(u[1], 1) for u in tests):
             raise ValueError(f"until must be (digits, samples) or a list of them, each at least "
                              f"1, not {until!r}")
+        for digits, samples in tests:  # the checks' evaluations are bounded as evaluate's are
+            try:
+                check_work({}, digits, samples)
+            except ValueError as e:
+                raise ValueError(f"until {(digits, samples)}: {e}") from None
 
 
 def train(
@@ -134,11 +139,10 @@ def train(
         raise ValueError(f"keep must be a whole number of at least 0, not {keep!r}")
     check_options(steps, minutes, until, checkpoint_every, check_every, seed)
     if device is not None:
-        try:
-            torch.device(device)
-        except (RuntimeError, TypeError):
-            raise ValueError(f"device must name a torch device ('cpu', 'cuda', 'cuda:0' …), "
-                             f"not {device!r}") from None
+        checkpoints.check_device(device)
+    if start_model is not None and not isinstance(start_model, NeuralGPU):
+        raise TypeError(f"start_model must be a NeuralGPU (or None), not "
+                        f"{type(start_model).__name__}; load one with ngpu_lite.load(path)[0]")
     if out is None:
         return _train(task, preset, out=None, seed=seed, steps=steps, minutes=minutes, until=until,
                       checkpoint_every=checkpoint_every, check_every=check_every,
@@ -194,7 +198,8 @@ def _train(
             # the forward pass: a batch at the curriculum's lengths, dropped out at the schedule's rate
             ce, sat, scored, counted = run.forward()
             # the loss: cross-entropy, the relaxation pull between the parameter sets, saturation
-            loss = ce + relaxation_pull(model, state["pull"]) + saturation_cost(p, state, sat)
+            loss = ce + relaxation_pull(model, state["pull"]) + saturation_term(p, state, sat)
+            stop_if_diverged(run, loss)  # a NaN loss would write NaN weights at the next checkpoint
             # the update: gradient, clipped, with gradient noise, one optimiser step
             run.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -216,12 +221,34 @@ def _train(
     return run.finish(stopped)
 
 
+class TrainingDiverged(ValueError):
+    """The loss (or the weights) turned NaN or infinite: the run stops, its last checkpoint kept."""
+
+
+def stop_if_diverged(run: _Run, loss: torch.Tensor) -> None:
+    """Stop the run with one line when this step's loss or the weights it was computed with are
+    not finite, before its update: the folder keeps its last checkpoint, whose weights were
+    finite (`checkpoints.save` refuses others). A weight can overflow while the loss stays finite
+    (an infinite embedding passes through tanh), so both are checked."""
+    params = list(run.model.parameters())
+    if bool(torch.isfinite(loss.detach()).all()) and bool(
+            torch.stack([torch.isfinite(p.detach()).all() for p in params]).all()):
+        return
+    bad = [name for name, p in run.model.named_parameters() if not bool(torch.isfinite(p).all())]
+    what = (f"the weights are not finite (NaN or infinity in {', '.join(bad[:3])})" if bad else
+            f"the loss is {float(loss.detach()):.4g}")
+    kept = (f"the checkpoint of step {run.saved} in {run.out} is kept" if run.saved is not None
+            else "no checkpoint was written" if run.out is not None else "nothing was saved")
+    raise TrainingDiverged(f"training diverged at step {run.state['step'] + 1}: {what}; {kept}. "
+                           "Resuming repeats it: train into a new --out with a lower lr or a clip")
+
+
 def relaxation_pull(model: NeuralGPU, pull: float) -> torch.Tensor | float:
     """`pull · Σ ||p_i − mean(p)||²` over the relaxation sets (0 without relaxation)."""
     return pull * pull_cost(model) if model.relax_sets > 1 and pull > 0 else 0.0
 
 
-def saturation_cost(p: Preset, state: dict, sat: torch.Tensor) -> torch.Tensor | float:
+def saturation_term(p: Preset, state: dict, sat: torch.Tensor) -> torch.Tensor | float:
     """The saturation cost of hard units at its current weight (0 when the preset has none)."""
     return state["saturation_weight"] * sat if p.saturation > 0 else 0.0
 

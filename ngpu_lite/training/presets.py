@@ -167,6 +167,7 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
         raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
     p = replace(base, **overrides)
     for name, allowed in (("curriculum_rule", ("digits", "length")),
+                          ("dropout_rule", ("digits", "length")),
                           ("relax_average", ("merge", "assign")),
                           ("lr_rule", ("perplexity", "perplexity_2016", "perplexity_jan", "plateau")),
                           ("bucket_steps", ("bucket", "own")),
@@ -178,15 +179,46 @@ def get_preset(name: str | Preset, **overrides) -> Preset:
                          f"not {p.optimizer!r}")
     if p.precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be one of ('fp32', 'bf16'), not {p.precision!r}")
-    for name in ("batch", "epoch_steps", "buckets", "min_digits", "start_digits", "max_digits"):
+    for name in ("batch", "epoch_steps", "buckets", "min_digits", "start_digits", "max_digits",
+                 "start_length"):
         if not _is_count(getattr(p, name), 1):
             raise ValueError(f"{name} must be a whole number of at least 1, not {getattr(p, name)!r}")
+    for name in ("dropout_scaled", "curriculum", "saturation_adaptive"):  # "no" would be True
+        if not isinstance(getattr(p, name), bool):
+            raise ValueError(f"{name} must be True or False, not {getattr(p, name)!r}")
+    # every number finite: a NaN clip turns clipping off, a NaN threshold never advances
+    for name, low, above in (("eps", 0, True), ("clip", 0, False), ("noise", 0, False),
+                             ("threshold", 0, False), ("dropout_step", 0, False),
+                             ("pull", 0, False), ("pull_factor", 0, True),
+                             ("pull_limit", 0, False), ("saturation", 0, False),
+                             ("lr_decay", 0, True), ("lr_min", 0, False), ("noise_lr", 0, False),
+                             ("shorter", 0, False)):
+        value = getattr(p, name)
+        if not (isinstance(value, int | float) and not isinstance(value, bool)
+                and math.isfinite(value) and (value > low if above else value >= low)):
+            raise ValueError(f"{name} must be a finite number {'above' if above else 'of at least'}"
+                             f" {low}, not {value!r}")
+    if p.min_digits > p.max_digits:
+        raise ValueError(f"min_digits ({p.min_digits}) is past max_digits ({p.max_digits}); "
+                         "training draws operands from min_digits to max_digits")
+    if p.curriculum and p.curriculum_rule == "digits" and not (
+            p.min_digits <= p.start_digits <= p.max_digits):
+        raise ValueError(f"start_digits ({p.start_digits}) must be from min_digits "
+                         f"({p.min_digits}) to max_digits ({p.max_digits}): the curriculum "
+                         "starts there and climbs to max_digits")
+    if not (isinstance(p.bins, tuple | list) and all(_is_count(b, 1) for b in p.bins)
+            and list(p.bins) == sorted(set(p.bins))):
+        raise ValueError(f"bins must be increasing whole lengths, not {p.bins!r}")
+    if not (isinstance(p.structured_families, tuple | list)
+            and all(isinstance(f, str) for f in p.structured_families)):
+        raise ValueError(f"structured_families must be a tuple of family names, not "
+                         f"{p.structured_families!r}")
     if not (isinstance(p.lr, int | float) and math.isfinite(p.lr) and p.lr > 0):
         raise ValueError(f"lr must be a finite number above 0, not {p.lr!r}")
     for name in ("dropout", "dropout_final"):
         if not (isinstance(getattr(p, name), int | float) and 0.0 <= getattr(p, name) < 1.0):
             raise ValueError(f"{name} is a probability from 0 to below 1, not {getattr(p, name)!r}")
-    if not 0.0 <= p.structured <= 1.0:
+    if not (isinstance(p.structured, int | float) and 0.0 <= p.structured <= 1.0):
         raise ValueError(f"structured is a share of the examples, from 0 to 1, not {p.structured!r}")
     if not (isinstance(p.replay, int | float) and 0.0 <= p.replay < 1.0):
         raise ValueError(f"replay is a share of the examples, from 0 to below 1, not {p.replay!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import threading
 from pathlib import Path
@@ -39,10 +40,36 @@ _RUN_FILES = {"log.jsonl", LOCK, IDENTITY, "checkpoint.pt", "checkpoint.json",
               ".checkpoint.json.pending", SNAPSHOTS}
 
 
+# a write's temporary file: `.TARGET.XXXXXXXX.tmp` (tempfile's random part), TARGET the file it
+# becomes; the pending manifest's own is `..checkpoint.json.pending.XXXXXXXX.tmp`
+_TEMP = re.compile(r"\.(?P<target>.+)\.[A-Za-z0-9_]+\.tmp")
+# what `snapshots/` holds: the weights and manifest of a step, and a step's pending manifest
+_SNAPSHOT = re.compile(r"step-(?P<step>\d+)\.(pt|json)|\.step-(?P<pending>\d+)\.json\.pending")
+
+
+def temp_target(name: str) -> str | None:
+    """The file a temporary file named `name` was being written as, or None for another name."""
+    m = _TEMP.fullmatch(name)
+    return m["target"] if m else None
+
+
 def _is_run_file(name: str) -> bool:
     """Whether `name` is something `train` writes into a run folder (including temporary files)."""
-    return name in _RUN_FILES or (name.startswith((".checkpoint.", ".log.jsonl.", ".run.json."))
-                                  and name.endswith(".tmp"))
+    return name in _RUN_FILES or temp_target(name) in _RUN_FILES | {"checkpoint.json"}
+
+
+def _refuse_links(out: Path) -> None:
+    """Refuse a run folder where a file the run writes is a symbolic link: writing through it
+    would change a file outside the folder (a run never follows one)."""
+    folder = out / SNAPSHOTS
+    names = [p for p in out.iterdir() if _is_run_file(p.name)]
+    if folder.is_dir() and not folder.is_symlink():
+        names += [p for p in folder.iterdir() if _SNAPSHOT.fullmatch(temp_target(p.name) or p.name)]
+    for p in names:
+        if p.is_symlink():
+            raise RunFolderError(f"{p} is a symbolic link (to {os.readlink(p)}); a run writes only "
+                                 "its own files and never through a link: remove the link, then "
+                                 "rerun")
 
 
 def _check_folder(out: Path, task: str, preset: str, seed: int) -> dict | None:
@@ -50,6 +77,8 @@ def _check_folder(out: Path, task: str, preset: str, seed: int) -> dict | None:
     file, a checkpoint that cannot resume, or a folder where another run was started."""
     if out.exists() and not out.is_dir():
         raise RunFolderError(f"--out {out} is a file, not a folder; choose a new or empty folder")
+    if out.is_dir():
+        _refuse_links(out)
     mine = (task, preset, seed)
     ckpt = out / "checkpoint.pt"
     if ckpt.exists():
@@ -104,7 +133,7 @@ class _RunLock:
             import fcntl
         except ImportError:  # no flock (Windows): run unlocked
             return self
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -126,27 +155,59 @@ class _RunLock:
 
 def _tidy(out: Path, task: str, preset: str, seed: int) -> None:
     """Under the lock: remove temporary files of killed writes, finish a checkpoint pair whose
-    manifest rename was cut off, and record which run this folder is for."""
+    manifest rename was cut off, write the snapshot a kill cut off, and record which run this
+    folder is for."""
     for p in out.iterdir():
-        if p.name.endswith(".tmp") and _is_run_file(p.name):
+        if temp_target(p.name) is not None and _is_run_file(p.name):
             p.unlink(missing_ok=True)
     if (out / "checkpoint.pt").exists():
         checkpoints.repair(out / "checkpoint.pt")
     else:
         checkpoints.pending_manifest(out / "checkpoint.pt").unlink(missing_ok=True)
-    folder = out / SNAPSHOTS  # a snapshot write killed halfway leaves the same kinds of file
-    for p in folder.iterdir() if folder.is_dir() else []:
-        if p.name.startswith(".step-") and p.name.endswith(".tmp"):
+    _tidy_snapshots(out, task)
+    if not (out / IDENTITY).exists():
+        text = json.dumps({"task": task, "preset": preset, "seed": seed}) + "\n"
+        checkpoints._atomic_write(out / IDENTITY, lambda tmp: Path(tmp).write_text(text))
+
+
+def _tidy_snapshots(out: Path, task: str) -> None:
+    """A snapshot write killed halfway leaves the same kinds of file as a checkpoint's: remove
+    its temporary files, finish or drop its pending manifest, drop a manifest whose weights a cut
+    prune removed, and write the snapshot of the checkpoint's step again if it was lost (the run
+    snapshots every checkpoint, so the resumed run ends with the snapshots of an uninterrupted one)."""
+    folder = out / SNAPSHOTS
+    if not folder.is_dir():
+        return  # the run keeps no snapshots
+    for p in folder.iterdir():
+        target = temp_target(p.name)
+        m = _SNAPSHOT.fullmatch(target or p.name)
+        if m is None:
+            continue
+        if target is not None:
             p.unlink(missing_ok=True)
-        elif p.name.startswith(".step-") and p.name.endswith(".json.pending"):
-            weights = folder / (p.name[1:-len(".json.pending")] + ".pt")
+        elif m["pending"] is not None:
+            weights = folder / f"step-{m['pending']}.pt"
             if weights.exists():
                 checkpoints.repair(weights)
             else:
                 p.unlink(missing_ok=True)
-    if not (out / IDENTITY).exists():
-        text = json.dumps({"task": task, "preset": preset, "seed": seed}) + "\n"
-        checkpoints._atomic_write(out / IDENTITY, lambda tmp: Path(tmp).write_text(text))
+    for p in folder.glob("step-*.json"):
+        if _SNAPSHOT.fullmatch(p.name) and not p.with_suffix(".pt").exists():
+            p.unlink(missing_ok=True)
+    ckpt = out / "checkpoint.pt"
+    if not ckpt.exists():
+        return
+    step = checkpoints.load_raw(ckpt)["info"].get("steps")
+    if not isinstance(step, int) or step <= 0:
+        return
+    mine = folder / f"step-{step}.pt"
+    try:
+        checkpoints.load_raw(mine)
+        return
+    except checkpoints.CheckpointError:
+        pass  # missing, or not the pair it should be: write it from the checkpoint
+    model, _ = checkpoints.load(ckpt)
+    checkpoints.save(mine, model, task, meta={"steps": step})
 
 
 def _read_log(out: Path, upto: int) -> list[dict]:
@@ -177,8 +238,10 @@ def _read_log(out: Path, upto: int) -> list[dict]:
 
 def _append_log(out: Path, rec: dict) -> None:
     """Append one record to the log in one write (a kill tears at most this last line)."""
-    try:
-        with open(out / "log.jsonl", "a") as f:
+    try:  # never through a symbolic link (`_refuse_links` refused one; this closes the race)
+        fd = os.open(out / "log.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                     | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with open(fd, "a") as f:
             f.write(json.dumps(rec) + "\n")
     except OSError as e:
         raise RunFolderError(f"cannot write the log in {out} ({e.strerror or e}); free space and "
@@ -232,10 +295,16 @@ class _Interrupt:
 def snapshot(out: Path, model: NeuralGPU, task: str, step: int, keep: int) -> None:
     """Keep this step's weights as `out/snapshots/step-STEP.pt` and only the last `keep` of them."""
     folder = out / SNAPSHOTS
-    checkpoints.save(folder / f"step-{step}.pt", model, task, meta={"steps": step})
-    for old in snapshots(out)[:-keep]:
-        old.unlink(missing_ok=True)
-        old.with_suffix(".json").unlink(missing_ok=True)
+    try:
+        checkpoints.save(folder / f"step-{step}.pt", model, task, meta={"steps": step})
+        for old in snapshots(out)[:-keep]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
+    except OSError as e:
+        raise RunFolderError(f"cannot write the snapshot of step {step} in {folder} "
+                             f"({e.strerror or e}); the checkpoint of step {step} is kept: free "
+                             "space and rerun the same command to resume (the snapshot is "
+                             "written again)") from None
 
 
 def snapshots(out: str | Path) -> list[Path]:
