@@ -227,9 +227,8 @@ print(f"What we saw: from 20 to 20000 bits the mean chain stayed between {min(ch
 # the current length falls below 15%, up to 20 bits; a quarter of the batches mix in a length
 # drawn up to 20 bits. A couple of minutes on a CPU is a demonstration of learning on the way, not
 # the full recipe. Set `RETRAIN = True` to run the full recipe of the shipped model instead
-# (`ngpu_lite.results.recipes.RECIPES["badd"]`, printed by the cell below: its time cap, the check on
-# fresh long
-# sums that stops it early, and the second phase after it; it writes a checkpoint to
+# (`ngpu_lite.results.recipes.RECIPES["badd"]`, printed by the cell below: its cap, the check on
+# fresh long sums that stops it early, and the second phase after it; it writes a checkpoint to
 # `runs/ch06-badd` every 100 steps, and rerunning the cell resumes). The rest of the chapter then
 # tests your model instead of the shipped one.
 

@@ -745,7 +745,8 @@ else:
 # $k$. Combining several models (an ensemble that sums their output probabilities, as the 2016
 # code's `--ensemble` does; chapter 11 measures one) may hide one seed's weakness if the others
 # carry correctly, but it is measured on random inputs too. What does address it is to put the
-# structure into the data: train, or at least select checkpoints, on families like these as well as on random pairs (long chains, and operands with
+# structure into the data: train, or at least select checkpoints, on families like these as well
+# as on random pairs (long chains, and operands with
 # many leading zeros so that answers end at every position), as the shipped addition model was
 # trained and as exercise 4 asks you to try for multiplication, and test every model on them
 # before trusting a random-test score. Architecture helps where it builds the algorithm's needs

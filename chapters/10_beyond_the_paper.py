@@ -446,8 +446,7 @@ print(f"* at 20 digits the fast model was exact on {measured['fast']['at20']:.0%
 
 # %% [markdown]
 # Where a model is exact at 20 digits before its curriculum reached 20, that is less strange than it
-# looks: a
-# quarter of the `fast` curriculum's batches mix in a length drawn up to 20 digits, and addition is
+# looks: a quarter of the `fast` curriculum's batches mix in a length drawn up to 20 digits, and addition is
 # local, so a model that carries correctly on short operands can carry on long ones.
 #
 # With this short budget neither recipe is near the end of its training, so this shows speed of
@@ -572,7 +571,8 @@ else:
 # better than the jump is not measured in this book: the change followed two trial runs of the
 # jump whose logs were not kept (`benchmarks/README.md`, run F), and the shipped `badd` model
 # itself reached the final dropout at once (the *scratch* arm above). `benchmarks/run.py` measures
-# what a reader waits for: wall time from scratch until 128 fresh 200-bit sums and then 32 fresh 2000-bit sums are all exact at one
+# what a reader waits for: wall time from scratch until 128 fresh 200-bit sums and then 32 fresh
+# 2000-bit sums are all exact at one
 # check, three seeds, one training job using both cores, 15 minutes at most each. Its checks begin
 # once the curriculum has reached 20 digits. Its stored run:
 
@@ -630,8 +630,9 @@ else:
 # * Diagonal gates shift a third of the kept channels one cell up and a third one cell down, so
 #   with a closed update gate information moves one cell per step exactly, without weights; the
 #   from-scratch unit matched `ngpu_lite.cgru(..., hard=True, diagonal=True)`.
-# * A step of the improved model needs several times fewer multiply-adds and measured several
-#   times less time than a step of the paper's model.
+# * A step of the improved model needs several times fewer multiply-adds and measured less time
+#   than a step of the paper's model (the ratio printed; on a loaded machine it moves from run to
+#   run and stays below the ratio of multiply-adds).
 # * With the same wall-clock budget and seed, the two recipes were trained on binary addition and
 #   measured on fresh inputs: the improved recipe fits more steps into the budget, and the
 #   "What we saw" lines after the experiment state how far each got and how each did at 20

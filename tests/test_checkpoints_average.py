@@ -1,4 +1,5 @@
-"""Averaging the weights of several checkpoints of one architecture (the paper's remedy)."""
+"""Averaging the weights of several checkpoints of one architecture (this project's remedy; the
+2016 code's `--ensemble` sums output probabilities instead)."""
 
 import pytest
 import torch

@@ -200,7 +200,8 @@ plt.show()
 # Seeds change the initial weights and the training data, and with them when the curriculum
 # moves on: one seed may stall at a length for several epochs where another passes it in one.
 # The spread printed above is the spread after `STEPS` steps, early in the curriculum (the
-# chapter's two-minute demo, several times this budget, got much further); seeds that agree on
+# chapter's two-minute demo, several times this budget, got further: its steps and the length its
+# curriculum reached are printed there); seeds that agree on
 # the digits reached can still differ in how exact they are at that length, and the spread
 # shrinks once all of them fit 20 bits. A 20-bit exact rate of 0 for every seed says only that
 # none got there in this budget. Three

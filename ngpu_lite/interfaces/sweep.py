@@ -1,4 +1,4 @@
-"""Many runs: seed and grid sweeps on Ray Tune, and the paper's selection among them.
+"""Many runs: seed and grid sweeps on Ray Tune, and the selection among them.
 
 The paper's numbers come from a 729-run grid: the best run was kept, and where no single run
 generalised, the weights of several were averaged. `sweep(...)` runs every (grid point, seed) as one
@@ -7,8 +7,9 @@ sweep again resumes each trial, and a finished one returns at once), scores it o
 the evaluation stream, and writes `OUT/results.md`, `OUT/results.json` and `OUT/spread.png`.
 Locally it starts Ray with one worker per core; `address=` joins an existing Ray cluster.
 
-`best_run` and `average_top` are the paper's selection: the best run by a stated criterion, and
-the weight average of the top `k` runs of one architecture, kept only if it scores at least as
+`best_run` is the paper's selection (the best run by a stated criterion); `average_top`, the
+weight average of the top `k` runs of one architecture, is this project's (the 2016 code averages
+no weights; its `--ensemble` sums output probabilities), kept only if it scores at least as
 well as the best single run. Ray is an optional extra: `pip install -e '.[sweep]'`.
 """
 
@@ -773,7 +774,8 @@ def _score(model, task: str, digits: int, samples: int, seed: int) -> dict:
 def average_top(runs: list[dict], k: int, root: str | Path, task: str, digits: int,
                 samples: int = 64, seed: int = EVAL_SEED,
                 criterion: tuple[str, ...] = CRITERION) -> dict:
-    """The paper's averaging: the weights of the top `k` runs that share the best run's
+    """This project's averaging (the 2016 code sums output probabilities instead): the weights of
+    the top `k` runs that share the best run's
     architecture, averaged, and scored beside the best single run on the same fresh cases.
 
     `root` is the sweep folder (each run's `folder` is inside it). Returns the members, both

@@ -480,8 +480,9 @@ def pretrained(task: str, device: str | torch.device | None = None,
 
 
 def average(models: list[NeuralGPU]) -> NeuralGPU:
-    """A model whose every weight is the mean of `models`' weights (the paper's averaging of
-    models of one architecture). Averaging is only meaningful between models that share their
+    """A model whose every weight is the mean of `models`' weights: this project's averaging of
+    models of one architecture (the 2016 code averages no weights; its `--ensemble` sums the
+    models' output probabilities). Averaging is only meaningful between models that share their
     units' roles, such as checkpoints of one run; measure the average before keeping it."""
     if not models:
         raise CheckpointError("nothing to average: give at least one model")

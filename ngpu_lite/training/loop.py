@@ -133,7 +133,7 @@ def train(
     same `until` returns at once.
     `start_model` continues training a given model instead of a fresh one. With `keep` and an
     `out` folder, the weights of the last `keep` checkpoints stay in `out/snapshots/` (for
-    `checkpoints.average`, the paper's averaging of models).
+    `checkpoints.average`, this project's weight averaging; the 2016 code averaged none).
     """
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
         raise ValueError(f"keep must be a whole number of at least 0, not {keep!r}")
