@@ -103,6 +103,7 @@ print(fingerprint("badd"))  # the shipped models this notebook's outputs come fr
 # | steps | the bucket's `L`, padding masked | each example its own length | same outputs, less work |
 # | training data | 10,000 fixed examples per odd length | fresh in every batch | nothing to memorise |
 # | copy, reverse, duplicate | 32 symbols | binary | one vocabulary for all tasks |
+# | error counts | positions whose target is not PAD | every position inside the input's length (`score`; the 2016 rule is `score_2016`) | one rule for every table; they differ only on a digit written after the answer ends |
 #
 # (The training data: the 2016 code's `init_data` runs for every length, so each odd length, the
 # length of a binary sum's input, gets 10,000 fixed examples.)

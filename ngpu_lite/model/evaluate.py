@@ -87,6 +87,19 @@ def score(pred: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor) -> tuple[t
     return right.all(dim=1), int(((pred == y) & inside).sum()), int(inside.sum())
 
 
+def score_2016(pred: torch.Tensor, y: torch.Tensor, lengths: torch.Tensor
+               ) -> tuple[torch.Tensor, int, int]:
+    """`score` by the 2016 code's rule (`data_utils.accuracy`): only positions whose target is
+    not PAD count, so a digit written after the answer has ended is not an error. The book's
+    `score` is stricter (every position inside the length), the same wherever the PAD tail is
+    PAD; `ngpu_lite/PAPER_PRESET.md` lists it as a departure."""
+    n = y.shape[1]
+    inside = torch.arange(n, device=y.device)[None, :] < lengths.to(y.device)[:, None]
+    counted = inside & (y != 0)
+    right = (pred == y) | ~counted
+    return right.all(dim=1), int(((pred == y) & counted).sum()), int(counted.sum())
+
+
 def batch_size_for(model: NeuralGPU, length: int, budget_mb: float = 256.0) -> int:
     """Largest batch whose mental image (and gates) fits in about `budget_mb` megabytes."""
     c = model.config
