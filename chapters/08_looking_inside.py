@@ -230,7 +230,7 @@ else:
 # operand, which sits just right of the separator, and that bit has to travel to cell 0. Compare
 # the cell where the second operand starts with the step at which position 0 settled: it
 # travels about one cell per step, the pace of the diagonal shift (a CGRU could move information
-# up to two cells per step, chapter 6). Only then is the answer known at the bottom, and the
+# up to two cells per step, chapter 3). Only then is the answer known at the bottom, and the
 # carry climbs about one answer position per step, so the top bit settles after about twice the
 # operand length in steps, just before the $n$ steps run out. The model needs the $n$ steps the Neural
 # GPU gives it; a fixed, smaller number could not carry across a long number. Where a model is
