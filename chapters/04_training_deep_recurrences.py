@@ -619,13 +619,13 @@ for i, (name, runs) in enumerate(ablation.items()):
 ax1.set_xticks(xs)
 ax1.set_xlabel("training steps")
 ax1.set_ylabel("exact on fresh 13-bit inputs")
-ax1.set_title(f"{TASK}, {runs[0]['model']}: learning (line: mean of {len(SEEDS)} seeds, "
+ax1.set_title(f"{TASK}, {runs[0]['model']}: learning\n(line: mean of {len(SEEDS)} seeds, "
               "shifted sideways a little; dotted: each seed)", fontsize=8)
 ax1.legend(fontsize=8)
 ax2.set_xticks(range(len(ablation)), list(ablation), rotation=20, fontsize=8)
 ax2.set_ylabel("exact after training")
-ax2.set_title("x: 13 bits (trained), o: 53 bits (4x longer); one mark per seed, seeds side by side",
-              fontsize=8)
+ax2.set_title("after training, one mark per seed (seeds side by side)\n"
+              "x: 13 bits (trained), o: 53 bits (4x longer)", fontsize=8)
 for ax in (ax1, ax2):
     ax.set_ylim(-0.05, 1.05)
 fig.tight_layout()
@@ -677,27 +677,29 @@ best = max(long_means, key=long_means.get)
 print(f"Best mean at 53 bits: {best!r} ({long_means[best]:.0%}; baseline {long_means['baseline']:.0%}).")
 if best == "no curriculum":
     print("Surprise: the recipe WITHOUT a curriculum has the best mean at 53 bits"
-          + (", and every one of its seeds beats every baseline seed." if "no curriculum" in above
-             else ", though its seeds overlap the baseline's, so this run cannot call it better."))
+          + (", and every one of its seeds beats every baseline seed" if "no curriculum" in above
+             else ", though its seeds overlap the baseline's, so this run cannot call it better")
+          + ". A plausible reason is the task: reverse has no carries, so short inputs are not "
+          "easier steps towards long ones, and without the curriculum every epoch mixes all "
+          "lengths up to 6 digits from the first step.")
+base_digits = min(r["digits"] for r in ablation["baseline"])
+for name, runs in list(ablation.items())[1:]:
+    slow = [r["seed"] for r in runs if r["digits"] < base_digits]
+    if slow:
+        print(f"{name!r} left the curriculum short of {base_digits} digits (where every baseline seed "
+              f"got) in {len(slow)} of {len(runs)} seeds: within this budget it slowed the "
+              "curriculum down.")
 
 # %% [markdown]
 # **How to read this.** Each recipe was run with only the seeds listed above, on one small task,
 # for a short training budget; the paper chose its settings from a grid of 729 runs. Look first at
 # the training length, then at how far the learned rule carries to 4 times longer inputs: there
-# the seeds of one recipe can differ by as much as the recipes do. If "no curriculum" beats the
-# baseline at 53 bits, as it can here, that is a real surprise against the paper, and a plausible
-# reason is the task: reverse has no carries, so short inputs are not easier steps towards long
-# ones. Without the curriculum every epoch mixes all lengths up to 6 digits from the first step,
-# so the model spends more steps at the longest length and must find one rule that works at every
-# length it sees, the kind of rule that carries to longer inputs; the curriculum spends its first
-# epochs fitting short lengths. When a recipe's seeds overlap the baseline's, this experiment
-# cannot tell the two apart, and you should not conclude that the trick helps or hurts. Even
-# "every seed above (or below) every baseline seed" is weak evidence with three seeds per recipe
-# (with three against three, one given ordering happens by chance once in twenty times); treat it
-# as a reason for a larger run (the first exercise), not as a result. Gradient noise, whose seeds
-# all fell below the baseline's at 53 bits in this run, also left the curriculum at 5 digits in
-# two of its three seeds, where every baseline seed reached 6 (the lines above): within this
-# budget the noise slowed the curriculum down. Keep in mind also that these tricks were
+# the seeds of one recipe can differ by as much as the recipes do (the gap printed above). When a
+# recipe's seeds overlap the baseline's, this experiment cannot tell the two apart, and you
+# should not conclude that the trick helps or hurts. Even "every seed above (or below) every
+# baseline seed" is weak evidence with three seeds per recipe (with three against three, one
+# given ordering happens by chance once in twenty times); treat it as a reason for a larger run
+# (the first exercise), not as a result. Keep in mind also that these tricks were
 # introduced for long, hard tasks (binary multiplication, 2000-bit tests), where a tiny reverse
 # model with a minute of training may not show what they do.
 
@@ -723,13 +725,21 @@ if best == "no curriculum":
 #   open, it gave exactly the weights of `ngpu_lite.train` (the `tiny` preset's Neural GPU (2016)
 #   on binary addition), because its random draws came in the library's order and its clipping
 #   was rounded as PyTorch rounds it; with section 4's rounding the weights drifted apart.
-# * The ablation measured each trick on reverse with a tiny model. At the training length most
-#   runs learned the task; at 4 times the length the seeds of one recipe differed as much as the
-#   recipes did, so with few seeds only differences larger than that spread mean anything. In the
-#   run above the recipe without a curriculum had the best mean but seeds that overlap the
-#   baseline's, against the paper, and every seed with gradient noise fell below every baseline
-#   seed: with three seeds each, reasons for a larger run rather than results.
 #
+# What this run's ablation measured (reverse, a tiny Neural GPU (2016), one step per input cell,
+# three seeds a recipe), from its variables:
+
+# %%
+print(f"- {learned} of {n_runs} runs learned reverse at 13 bits; at 53 bits the seeds of one recipe "
+      f"differed by up to {spread:.0%}, so only differences larger than that mean anything.")
+print(f"- Best mean at 53 bits: {best!r} ({long_means[best]:.0%}, baseline {long_means['baseline']:.0%}); "
+      + (f"every seed of {', '.join(map(repr, above))} above every baseline seed; " if above else
+         "no recipe had every seed above every baseline seed; ")
+      + (f"every seed of {', '.join(map(repr, below))} below every baseline seed." if below else
+         "none had every seed below.")
+      + " With three seeds each, these are reasons for a larger run, not results.")
+
+# %% [markdown]
 # ## Exercises
 #
 # 1. Set `SEEDS = [0, 1, 2, 3, 4]` and rerun the ablation (it takes longer). Which differences
