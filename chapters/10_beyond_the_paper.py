@@ -108,6 +108,14 @@ print(fingerprint("badd"))  # the shipped models this notebook's outputs come fr
 # (The training data: the 2016 code's `init_data` runs for every length, so each odd length, the
 # length of a binary sum's input, gets 10,000 fixed examples.)
 #
+# The code first published with the paper (January 2016) had other defaults again, and the
+# library has it as the `paper-jan` preset: dropout 0.2 at every length with the output read
+# after it, clipping at norm 0.05, batch 64, 100-step epochs, threshold 0.12, the pull grown to
+# 1.0 before the sets are averaged, each averaging decaying the learning rate; gradient noise
+# unapplied in both releases. Its table beside the June preset, and why the book calls the June
+# code `paper`, are in `ngpu_lite/PAPER_PRESET.md`; which share of seeds of each generalises is
+# what the seed screen measures (`figures/paper_screen.md`).
+#
 # ## The two recipes side by side
 #
 # A preset is a plain dataclass; here are the fields in which the two differ. Besides the model and
