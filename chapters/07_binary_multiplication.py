@@ -522,9 +522,10 @@ if long and long.get("wrong_at"):
           f"among them (about {total / max(n_wrong, 1):.0f} per wrong product), from output "
           f"position {min(where)} to {max(where)} of {long['length']}; "
           f"{sum(v for k, v in where.items() if k < 401)} below position 401 (the length of a "
-          f"200-bit product), none above {max(where)}. A wrong product is wrong in many bits "
-          "spread over its lower part, not in one bit: an error in a low column sum is carried "
-          "upward through the bits above it.")
+          f"200-bit product). The wrong products are wrong in many bits on average, not in one, "
+          f"and the wrong bits lie in the lowest {max(where) / long['length']:.0%} of the output "
+          "positions, none at the top; which product holds which wrong bits the stored table "
+          "does not say.")
 
 # %% [markdown]
 # ## Beyond random operands

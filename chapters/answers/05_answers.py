@@ -85,7 +85,7 @@ else:
 # %% [markdown]
 # With 1.2 the averaging comes later, or not within the budget at all, since it needs 22 more
 # advances than with factor 2. Whether the *result* changes is a question about accuracy after
-# averaging, and one seed per factor cannot answer it: in the chapter, two seeds of one arm
+# averaging, and one seed per factor cannot answer it: in the chapter, the seeds of one arm
 # already differed by more than the arms did. What the runs do show is the schedule at work: with
 # the paper's factor, a small model's sets stay separate for much longer.
 #
