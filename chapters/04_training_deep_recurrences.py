@@ -614,7 +614,8 @@ for i, (name, runs) in enumerate(ablation.items()):
         ax1.plot(xs, r["curve"], ":", color=color, alpha=0.6)
     for q, r in enumerate(runs):
         dx = (q - (len(runs) - 1) / 2) * 0.15  # seeds side by side
-        ax2.scatter([i + dx], [r["long"]], color=color, s=40)
+        ax2.scatter([i + dx], [r["long"]], facecolors="none", edgecolors=color, s=90)  # hollow:
+        # an x at the same height stays visible inside it
         ax2.scatter([i + dx], [r["curve"][-1]], color=color, marker="x", s=40)
 ax1.set_xticks(xs)
 ax1.set_xlabel("training steps")
