@@ -6,7 +6,8 @@
 
 Used by the tests (reference solutions get full marks, untouched releases zero) and handy for an
 instructor who wants to try a notebook without setting up a course. The course folder, with its
-gradebook.db, lives in a temporary directory unless `workdir` is given.
+gradebook.db, lives in a temporary directory unless `workdir` is given. A file a student hands in
+beside a notebook (`HANDED_IN`: a3's `ablation.json`) is submitted with it when it lies next to it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ import time
 from pathlib import Path
 
 from .build import RELEASE, SOURCE, assignment_ids, generate, make_course, nbgrader, tool_env
+
+# files a student hands in beside a notebook, which the notebook reads when it is graded: a3's
+# ablation results (`ablation.json`; without it the notebook trains its nine models again)
+HANDED_IN = ("ablation.json",)
 
 _SCORES = """
 import json, sys
@@ -45,7 +50,8 @@ def autograde(submissions: dict[str, dict[str, Path]], workdir: Path | None = No
     """Grade `{student: {assignment: notebook}}`; returns `{student: {assignment: {score, max,
     cells: {grade_id: {score, max, manual}}}}}` as nbgrader's gradebook records them (`manual`: a
     written answer, which the autograder leaves at 0 for a person to grade). `env` adds
-    environment variables for the notebooks' kernels."""
+    environment variables for the notebooks' kernels. The files of `HANDED_IN` found next to a
+    notebook are submitted with it."""
     with tempfile.TemporaryDirectory(prefix="ngpu-autograde-") as tmp:
         course = make_course(Path(workdir or tmp) / "course")
         generate(course)  # registers the assignments and their grade cells in the gradebook
@@ -55,6 +61,9 @@ def autograde(submissions: dict[str, dict[str, Path]], workdir: Path | None = No
                 dest.mkdir(parents=True, exist_ok=True)
                 name = next((SOURCE / a).glob("*.ipynb")).name
                 shutil.copy(nb, dest / name)
+                for extra in HANDED_IN:
+                    if (Path(nb).parent / extra).is_file():
+                        shutil.copy(Path(nb).parent / extra, dest / extra)
         nbgrader(course, "autograde", "--assignment=*", "--force", env=env)
         out = subprocess.run([sys.executable, "-c", _SCORES], cwd=course, env=tool_env(),
                              capture_output=True, text=True, check=True)

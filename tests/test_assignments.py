@@ -35,7 +35,7 @@ SEEDS = (0, 1, 2)
 # cells that train or measure trained models: skipped in the fast tier (their code is ungraded
 # or graded by hand; the slow tier runs them under nbgrader)
 TRAINING = {
-    "a1_improved_cgru": ("saturation_code",),
+    "a1_improved_cgru": ("reach_code",),
     "a2_relax_average": ("compare_code",),
     "a3_curriculum": ("train", "test_trained", "ablation_code"),
     "a4_new_task": ("generalisation_code",),
@@ -49,20 +49,46 @@ def shift_adjoint(g):
 '''),
     "a1_no_gate_saturation": ("a1_improved_cgru", "cgru_grad_state", "test_cgru_grad_state", None),
     "a1_no_candidate_clip": ("a1_improved_cgru", "cgru_grad_params", "test_cgru_grad_params", None),
-    "a2_merge_not_assign": ("a2_relax_average", "assign_mean", "test_assign_mean", '''
-def assign_mean(model):
+    "a2_shrink_is_the_librarys_assign": ("a2_relax_average", "shrink_to_mean", "test_shrink_to_mean", '''
+def shrink_to_mean(model, alpha):
+    ngpu_lite.model.relax.assign_mean(model)  # the library's answer for alpha = 1 only
+'''),
+    "a2_shrink_mean_after_scaling": ("a2_relax_average", "shrink_to_mean", "test_shrink_to_mean", '''
+def shrink_to_mean(model, alpha):
+    with torch.no_grad():
+        for p in model.stacked_parameters():
+            p.mul_(1 - alpha)
+            p.add_(alpha * p.mean(dim=0, keepdim=True))  # the mean of the sets already scaled
+'''),
+    "a2_shrink_merges": ("a2_relax_average", "shrink_to_mean", "test_shrink_to_mean", '''
+def shrink_to_mean(model, alpha):
     ngpu_lite.average_sets(model)  # merges: one set, new tensors
 '''),
-    "a2_assign_grows_after_limit": ("a2_relax_average", "averaging_epochs", "test_averaging_epochs", '''
-def averaging_epochs(errors, rule, threshold=0.15, pull=0.0005, factor=1.2, limit=0.1):
-    out = []
+    "a2_pull_never_gives_way": ("a2_relax_average", "averaging_epochs", "test_averaging_epochs", '''
+def averaging_epochs(errors, rule, threshold=0.15, pull=0.0005, factor=1.2, limit=0.1, decay=1.0):
+    schedule, out = ngpu_lite.PullSchedule(pull, factor, limit), []  # the library's: decay ignored
     for epoch, err in enumerate(errors):
         if err < threshold:
-            pull *= factor  # grows first under both rules
-            if pull > limit:
+            if rule == "merge":
+                if schedule.advance():
+                    return [epoch]
+            elif schedule.fitted():
                 out.append(epoch)
-                if rule == "merge":
-                    break
+    return out
+'''),
+    "a2_pull_gives_way_below_start": ("a2_relax_average", "averaging_epochs", "test_averaging_epochs", None),
+    "a2_assign_grows_after_limit": ("a2_relax_average", "averaging_epochs", "test_averaging_epochs", '''
+def averaging_epochs(errors, rule, threshold=0.15, pull=0.0005, factor=1.2, limit=0.1, decay=1.0):
+    start, out = pull, []
+    for epoch, err in enumerate(errors):
+        if err >= threshold:
+            pull = max(start, pull / decay)
+            continue
+        pull *= factor  # grows first under both rules
+        if pull > limit:
+            out.append(epoch)
+            if rule == "merge":
+                break
     return out
 '''),
     "a3_only_the_shortest": ("a3_curriculum", "sample_digits", "test_sample_digits", '''
@@ -115,6 +141,7 @@ def _edit(a: str, cell: str, old: str, new: str) -> str:
 EDITS = {  # wrong code made by editing one line of the reference solution
     "a1_no_gate_saturation": ("* (g.abs() <= 1)", ""),
     "a1_no_candidate_clip": ("* (p.abs() <= 1)", ""),
+    "a2_pull_gives_way_below_start": ("max(start, pull / decay)", "pull / decay"),
     "a4_leading_zeros": ("to_digits(a - b, 2)", "to_digits(a - b, 2, digits)"),
 }
 
@@ -171,6 +198,82 @@ def test_one_wrong_function_fails_exactly_its_test(name):
     assert not others, others
 
 
+def _a3_cells(*names: str) -> list[str]:
+    """a3's cells by grade_id; "train" without its graded training run (the definitions only)."""
+    out = []
+    for name in names:
+        code = _solution_code("a3_curriculum", name)
+        if name == "train":
+            marker = "start = time.time()"
+            assert marker in code, "the train cell's graded run no longer starts with its timer"
+            code = code.split(marker)[0]
+        out.append(code)
+    return out
+
+
+A3_DEFINITIONS = ("setup", "sample_digits", "advance", "train", "ablation_run")
+
+
+def test_a3_ablation_results_are_read_back(tmp_path, monkeypatch):
+    """Catches an ablation helper that trains again when the notebook runs again (the grader would
+    train nine models per student), or that reads back the results of other code or seeds."""
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {"__name__": "__main__"}
+    exec(compile("\n".join(_a3_cells(*A3_DEFINITIONS)), "<a3>", "exec"), ns)
+    calls, real = [], ns["train_reverse"]
+
+    def counting(seed, sample, adv, steps):
+        calls.append(seed)
+        return real(seed, sample, adv, steps)
+
+    def first(model, log):
+        return {"epochs": len(log)}
+
+    def second(model, log):
+        return {"epochs": len(log) + 1}
+
+    ns["train_reverse"] = counting
+    run, sample, adv = ns["ablation_run"], ns["sample_digits"], ns["advance"]
+    assert run(sample, adv, 0, first, steps=25) == run(sample, adv, 0, first, steps=25) == {"epochs": 1}
+    assert calls == [0], "the same call trained twice"
+    assert run(sample, adv, 1, first, steps=25) == {"epochs": 1}  # another seed trains
+    assert run(sample, adv, 0, second, steps=25) == {"epochs": 2}  # another measure trains
+    assert calls == [0, 1, 0]
+    assert len(json.loads((tmp_path / "ablation.json").read_text())) == 3
+
+
+def test_a3_reference_ablation_results_match_the_reference_code(monkeypatch):
+    """Catches a reference solution edited without regenerating its `ablation.json` (autograding it
+    would then train nine models): the reference's ablation cell, run as a Jupyter kernel runs it
+    (IPython, which keeps the cells' source), finds every run in the file and trains none. To
+    regenerate: delete the file and execute the source notebook in its folder (jupyter nbconvert
+    --execute --to notebook --output-dir /tmp)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    folder = ROOT / "assignments" / "source" / "a3_curriculum"
+    saved = json.loads((folder / "ablation.json").read_text())
+    assert sorted(v["seed"] for v in saved.values()) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert {v["steps"] for v in saved.values()} == {600}
+    monkeypatch.chdir(folder)
+    shell = InteractiveShell.instance()
+    try:
+        for code in _a3_cells(*A3_DEFINITIONS):
+            assert shell.run_cell(code, silent=True).success
+        ns = shell.user_ns
+        real, text = ns["train_reverse"], ns["code_text"]
+
+        def no_training(*args, **kwargs):
+            raise AssertionError("ablation.json lacks a run of the reference: regenerate it")
+
+        ns["train_reverse"] = no_training
+        ns["code_text"] = lambda f: text(real if f is no_training else f)
+        result = shell.run_cell(_solution_code("a3_curriculum", "ablation_code"), silent=True)
+        assert result.success, result.error_in_exec
+        assert json.loads((folder / "ablation.json").read_text()) == saved
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def _release_notebook(a: str) -> dict:
     return json.loads(ag.release(a).read_text())
 
@@ -184,6 +287,8 @@ def test_release_holds_no_solutions_nor_hidden_tests(a):
         assert marker not in text
     for marker in (f"{ROOT.parent}/", f"{Path.home()}/", "/home/", "/tmp/"):
         assert marker not in text
+    assert not [p.name for p in ag.release(a).parent.iterdir() if p.suffix != ".ipynb"], \
+        "only the notebook: no reference results (a3's ablation.json) in the release"
     nb = json.loads(text)
     solutions = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
     assert solutions
@@ -221,6 +326,7 @@ def test_archive_stands_alone(tmp_path):
     assert (top / "README.md").read_text() == build.STUDENTS.read_text()
     assert (top / "ngpu_lite" / "checkpoints" / "badd.pt").exists() and (top / "pyproject.toml").exists()
     assert not any("__pycache__" in n or n.endswith(".py") and "/source/" in n for n in names)
+    assert not any(n.endswith("ablation.json") for n in names), "a3's reference results"
     for f in top.rglob("*"):
         if f.suffix in (".ipynb", ".md"):
             text = f.read_text()

@@ -35,26 +35,27 @@
 # 1. derive the gradient of a gated convolutional unit by the chain rule, gate by gate;
 # 2. write the adjoint (transpose) of a linear map such as a shift or a convolution
 #    (`torch.nn.grad.conv2d_input`, `torch.nn.grad.conv2d_weight`);
-# 3. explain, with a measurement, where hard nonlinearities pass no gradient at all, and why the
-#    improved Neural GPU adds a saturation cost.
+# 3. chain a one-step backward pass through the steps of a trained model (backpropagation
+#    through time) and explain, with a measurement, how far and how strongly a gradient reaches
+#    back, from the terms of your derivation.
 #
 # **Time.** About 3 hours: 1 h for the derivation on paper, 1 h for the code, 1 h for part 4.
 #
 # **Rules.** Write code only where it says `YOUR CODE HERE`. You may use `torch`,
 # `torch.nn.functional` (`F.conv2d`, `F.pad`, ...), `torch.nn.grad` and, for the forward values,
 # `ngpu_lite.model.cgru.hard_sigmoid`, `hard_tanh` and `diagonal_shift`. You may **not** use autograd
-# (`.backward()`, `torch.autograd`, `requires_grad`): autograd is what your gradients are checked
-# against, and the tests call your functions under `torch.no_grad()`. Each function is graded on
+# (`.backward()`, `torch.autograd`, `requires_grad`) in parts 1–3: autograd is what your gradients
+# are checked against, and the tests call your functions under `torch.no_grad()`. Each function is graded on
 # its own, by visible tests below it and hidden ones (other shapes, kernels and random inputs).
 #
 # **Points (12).** `shift_adjoint` 2, `cgru_grad_state` 4, `cgru_grad_params` 3 (all
 # autograded), part 4 written: 3, graded by hand with this rubric:
 #
-# | points | part 4: where does the gradient stop? |
+# | points | part 4: how far back does a gradient reach? |
 # |---|---|
-# | 1 | the share of saturated gate entries, measured with the code handed in (update and reset gate separately), for the stated input size |
-# | 1 | why a saturated entry passes no gradient to its pre-activation, pointing at the term of your backward pass that is zero |
-# | 1 | what the saturation cost (`Preset.saturation`, `ngpu_lite.model.cgru.saturation_cost`) does to such an entry during training, and one reason saturation is nevertheless *useful* after training (hint: chapter 10, the shift with the gate closed) |
+# | 1 | the gradient's norm and reach (lowest and highest cell where it is not zero) at the steps back from the end, for `k` = 0, 20 and 40, measured by chaining your `cgru_grad_state` through the shipped `badd` model, with the chain's largest difference from autograd printed |
+# | 1 | how many cells the reach grows per step back, explained from the terms of your backward pass (which adjoint moves the gradient one cell, which path moves it two), and what it says about the input cells an output cell can depend on after `t` steps |
+# | 1 | whether the gradient vanishes or explodes over the 41 steps, with the measured norms, explained by the factor of your backward pass that decides it (the update gate on the kept path, and what the hard units' derivatives are), compared with a soft gate at, say, 0.9 on the same path |
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
@@ -244,50 +245,95 @@ for m, w, n, kernel in [(7, 1, 13, 3), (9, 3, 8, 3), (5, 4, 6, 5)]:
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q4", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4. Where does the gradient stop? (3 points, written; rubric at the top)
+# ## 4. How far back does a gradient reach? (3 points, written; rubric at the top)
 #
-# Load the shipped improved model, `model = ngpu_lite.pretrained("badd")` (a one-row image,
-# `m = 48`, one hard diagonal CGRU per step), and run it on a few 20-bit additions
-# (`ngpu_lite.make_batch("badd", [20] * 8, random.Random(0))`). The forward pass takes a
-# `hook(t, j, s, gates)` that sees, at every step `t` and layer `j`, the gates `gates["u"]` and
-# `gates["r"]` of the examples still running (shaped like the state). Measure the share of gate entries that are exactly 0 or 1, for the update
-# and the reset gate, over all steps. Then answer in the cell after the code: which factor of
-# your `cgru_grad_state` makes the gradient through such an entry zero, what the saturation cost
-# does about it during training, and why a saturated gate can still be exactly what a trained
-# model wants.
+# Your `cgru_grad_state` is one step of backpropagation through time. Chain it through a trained
+# model. Load the shipped improved model in float64, `model = ngpu_lite.pretrained("badd",
+# device="cpu").double()` (a one-row image, `m = 48`, one hard diagonal CGRU per step and one
+# relaxation set, so every step uses the weights `[p[0, 0] for p in model.stacked_parameters()]`),
+# and take one 20-bit addition, `x, _, lengths = ngpu_lite.make_batch("badd", [20],
+# random.Random(0))`: 41 cells, so 41 steps. Record the state before every step: `model.embed(x)`
+# is the state before step 0, and the forward pass's `hook(t, j, s, gates)` sees the state `s`
+# after step `t`. Start from the gradient of the sum of the final state's 48 channels at one cell
+# `k` (zeros, and ones at cell `k`), carry it back to the state before step 0 with your
+# `cgru_grad_state`, and record at every step its norm and the lowest and highest cell where it is
+# not zero, for `k` = 0, 20 and 40. Check the whole chain once against autograd through 41 steps
+# of `ngpu_lite.cgru(..., hard=True, diagonal=True)` (autograd is allowed here, in this ungraded
+# cell, as the check). Then answer in the cell after the code: how many cells the gradient's reach
+# grows per step back, which terms of your backward pass make it so, and what that says about the
+# input cells an output cell can depend on; and whether the gradient vanishes or explodes over the
+# 41 steps, and which factor of your backward pass decides it.
 
-# %% nbgrader={"grade": false, "grade_id": "saturation_code", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "reach_code", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 import random  # noqa: E402
 
-model = ngpu_lite.pretrained("badd", device="cpu")
-x, _, lengths = ngpu_lite.make_batch("badd", [20] * 8, random.Random(0))
-counts = {"u": [0, 0], "r": [0, 0]}
+model = ngpu_lite.pretrained("badd", device="cpu").double()
+x, _, lengths = ngpu_lite.make_batch("badd", [20], random.Random(0))
+states, gates_u = [model.embed(x)], []
 
 
-def count_saturated(t, j, s, gates):
-    for name in ("u", "r"):
-        v = gates[name]
-        counts[name][0] += int(((v == 0) | (v == 1)).sum())
-        counts[name][1] += v.numel()
+def record(t, j, s, gates):
+    states.append(s)
+    gates_u.append(gates["u"])
 
 
 with torch.no_grad():
-    model(x, lengths, hook=count_saturated)
-for name, (sat, total) in counts.items():
-    print(f"{name}: {sat / total:.1%} of {total} gate entries are exactly 0 or 1")
+    model(x, lengths, hook=record)
+weights = [p[0, 0] for p in model.stacked_parameters()]
+steps = len(states) - 1
+u_all = torch.cat([u.flatten() for u in gates_u])
+print(f"{steps} steps; update gate exactly 1 in {(u_all == 1).double().mean():.0%} of its entries, "
+      f"exactly 0 in {(u_all == 0).double().mean():.0%}")
+
+
+def carry_back(k):
+    """The gradient of the final state's cell k (all channels) carried back to every step."""
+    g = torch.zeros_like(states[-1])
+    g[..., k] = 1.0
+    out = {steps: g}
+    with torch.no_grad():
+        for t in reversed(range(steps)):
+            g = cgru_grad_state(states[t], *weights, g)
+            out[t] = g
+    return out
+
+
+print(f"{'k':>3} {'before step':>11} {'norm':>6} {'cells':>8}")
+for k in (0, 20, 40):
+    grads = carry_back(k)
+    for t in (steps, 40, 39, 38, 35, 30, 20, 10, 0):
+        nz = (grads[t].abs().sum((0, 1, 2)) > 0).nonzero().flatten().tolist()
+        print(f"{k:>3} {t:>11} {grads[t].norm():>6.2f} {f'{nz[0]}..{nz[-1]}':>8}")
+
+with torch.enable_grad():  # the check: autograd through 41 steps of the library's unit
+    s0 = states[0].clone().requires_grad_()
+    s = s0
+    for _ in range(steps):
+        s = ngpu_lite.cgru(s, *weights, hard=True, diagonal=True)
+    want = torch.autograd.grad(s[..., 20].sum(), s0)[0]
+print(f"chain of cgru_grad_state against autograd, k = 20: largest difference "
+      f"{(carry_back(20)[0] - want).abs().max():.1e}")
 ### END SOLUTION
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "saturation_answer", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reach_answer", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
-# Reference answer (the numbers are those the cell above prints). At an entry where the gate's
-# pre-activation satisfies $|g| > 1$, $\sigma_h$ is flat: the factor `(g.abs() <= 1)` in
-# `cgru_grad_state` (the derivative $0.5\cdot[|g|\le 1]$) is zero, so nothing flows back into
-# $g$: neither the gate's weights nor the state that fed it learn from that entry. A unit
-# saturated on every input is dead for learning. The saturation cost adds
-# $\sum \max(0, |g| - 1)$ (scaled by a small weight) to the loss; its gradient is $\pm1$ exactly
-# where the hard unit passes none, pushing the pre-activation back towards $[-1, 1]$ so the unit
-# can learn again. After training, saturation is often the point: an update gate at exactly 1
-# keeps the (shifted) state unchanged, so a carry or a digit travels one cell per step with no
-# loss over thousands of steps (chapter 10's picture), which a gate at 0.99 could not do.
+# Reference answer (the numbers are those the cell above prints). The chain of `cgru_grad_state`
+# agrees with autograd through all 41 steps to about 1e-16, so the measurement is of the model,
+# not of a bug. Reach: from cell 20 the gradient covers cells 18..22 one step back, 8..32 six
+# steps back: two cells per step on each side, until it fills the 41 cells (from cell 0 or 40 it
+# grows towards the inside only). In the backward pass `shift_adjoint(grad_out * u)` moves the
+# gradient one cell, and each `conv2d_input` of a width-3 kernel one cell; the two gate paths of
+# `d_p` pass through one convolution (the candidate's) and the reset gate's path through two in a
+# row (the candidate's, then, through `d_r`, the gate's), hence two cells. Read forwards, it is
+# the same cone: after t steps an output cell can depend on input cells at most 2t away, so 41
+# steps let every output cell see every input cell of a 20-bit sum. Size: the norm starts at
+# $\sqrt{48} \approx 6.9$ and stays between about 4.4 and 7.7 over the 41 steps: it neither
+# vanishes nor explodes. The factor that decides it is `grad_out * u` on the kept path: the shipped
+# model's update gate is exactly 1 in most entries (the printed share), and there
+# `shift_adjoint(grad_out * u)` moves the gradient one cell unchanged in size, a permutation; the
+# hard units' derivatives are exactly 0, 0.5 or 1 and never shrink it a little at every step. A
+# sigmoid gate at u = 0.9 on the same path would multiply it by $0.9^{41} \approx 0.013$ (at 0.99,
+# 0.66): that is why the 2016 unit, with its soft gates, has a harder time carrying a gradient
+# (and a value) over thousands of steps.
 # ### END SOLUTION
