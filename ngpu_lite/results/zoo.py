@@ -356,6 +356,7 @@ def results(tasks: list[str] | None = None, digits: tuple[int, ...] = TABLE_DIGI
                            "seconds": round(time.time() - start, 1),
                            "stream": f"evaluation, seed {10_000 + d}"}
         rows["lstm-badd"] = row
+        shas["lstm-badd"] = checkpoints.sha256(checkpoints.SHIPPED_DIR / "lstm-badd.pt")
     return {"command": "python -m ngpu_lite.results.zoo results", "started": time.strftime("%Y-%m-%d %H:%M"),
             "hardware": checkpoints.hardware(), "torch": str(torch.__version__), "rows": rows,
             "models": models, "steps_per_cell": steps_per_cell, "sha256": shas,
