@@ -276,7 +276,8 @@ def test_table_markdown_lists_every_family_with_count_and_samples():
                 cell = res["rows"][task][family][d]
                 assert set(cell) >= {"exact", "right", "samples", "seconds"}
                 assert f"{cell['right']} of {cell['samples']} (" in md
-    assert res["rows"]["copy"]["random"]["3"]["right"] == 4  # copying copies
+    copied = res["rows"]["copy"]["random"]["3"]
+    assert copied["right"] == copied["samples"] >= 3  # copying copies every distinct case
     assert res["rows"]["copy"]["all zeros"]["5"]["samples"] == 1  # distinct members only
     assert res["rows"]["badd"]["zero + x"]["3"]["wrong"]  # wrong cases kept, as typed
     assert "| 3 bits | 5 bits |" in md and "copy, *long runs*:" in md
