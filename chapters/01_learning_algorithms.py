@@ -20,6 +20,10 @@
 # question of Kaiser & Sutskever's *Neural GPUs Learn Algorithms* (ICLR 2016), and this book
 # rebuilds their answer piece by piece. This first chapter sets the stage.
 #
+# **On a CPU: about 1 minute** in the default mode (measured: the stored run of this notebook on a
+# 2-core machine). **Expect:** the shipped LSTM + attention (a baseline, not a Neural GPU) exact on
+# almost every fresh 20-bit sum and on none a few bits longer, with most of its bits still right.
+#
 # **Learning objectives.** After this chapter you can
 #
 # 1. write an example of each of the paper's tasks as symbols (digit `d` as `d + 1`, PAD 0, lowest

@@ -93,3 +93,29 @@ def test_readme_lists_every_chapter():
     readme = (ROOT / "README.md").read_text()
     for source in CHAPTERS:
         assert source.stem in readme, f"README does not list {source.stem}"
+
+
+def stored_run_minutes(notebook: Path) -> float:
+    """Minutes from the first cell's start to the last cell's end of the notebook's stored run."""
+    from datetime import datetime
+
+    stamps = [c["metadata"]["execution"] for c in json.loads(notebook.read_text())["cells"]
+              if c["cell_type"] == "code" and c.get("metadata", {}).get("execution")]
+    assert stamps, f"{notebook.name} stores no execution times: execute it with nbconvert"
+    start = datetime.fromisoformat(stamps[0]["iopub.execute_input"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(stamps[-1]["shell.execute_reply"].replace("Z", "+00:00"))
+    return (end - start).total_seconds() / 60
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=ids)
+def test_chapter_opening_states_its_cpu_time_as_its_stored_run_measured_it(source):
+    """Catches a chapter without its 'On a CPU: about N minutes' line in the opening, or one whose
+    N no longer matches the stored run (re-executed longer or shorter): within 1 minute or 30%."""
+    text = source.read_text()
+    opening = text[:text.index("# **Learning objectives.**")]
+    found = re.search(r"\*\*On a CPU: about (\d+) minutes?\*\*", opening)
+    assert found, "the opening says nothing of how long the chapter runs on a CPU"
+    stated = int(found[1])
+    measured = stored_run_minutes(source.with_suffix(".ipynb"))
+    assert abs(stated - measured) <= max(1.0, 0.3 * measured), (
+        f"the opening says about {stated} minutes; the stored run took {measured:.1f}")
