@@ -9,6 +9,12 @@ t·2^k, ...) from the first step. Capped by steps; stops at the first passed che
 fresh 200-bit products exact); resumes from its folder.
 
     python -m benchmarks.bmul_step_factor runs/bmul-f125-s0 --seed 0 --steps 4000
+
+A second phase, as the zoo's fine-tune phases run (from a model, data seed `seed + 11`, the same
+overrides, no stopping check), with `--start`:
+
+    python -m benchmarks.bmul_step_factor runs/bmul-f125-s0-ft3000 --start \
+        runs/bmul-f125-s0/snapshots/step-3000.pt --steps 765 --dropout 0.25 --lr 0.001
 """
 
 from __future__ import annotations
@@ -26,12 +32,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--start", help="a checkpoint to fine-tune from (a second phase)")
+    ap.add_argument("--dropout", type=float, help="the second phase's dropout")
+    ap.add_argument("--lr", type=float, help="the second phase's learning rate")
     args = ap.parse_args(argv)
+    from ngpu_lite.model import checkpoints
     from ngpu_lite.training import get_preset
 
     model = {**get_preset("dngpu").model, "step_factor": STEP_FACTOR}
-    res = train("bmul", "dngpu", out=args.out, seed=args.seed, steps=args.steps,
-                until=(200, 64), check_every=2, keep=4, model=model, **OVERRIDES)
+    if args.start:
+        start, _ = checkpoints.load(args.start, "bmul")
+        tune = {k: v for k, v in (("dropout", args.dropout), ("lr", args.lr)) if v is not None}
+        res = train("bmul", "dngpu", out=args.out, seed=args.seed + 11, start_model=start.train(),
+                    steps=args.steps, checkpoint_every=100, keep=4, model=model,
+                    **{**OVERRIDES, **tune})
+    else:
+        res = train("bmul", "dngpu", out=args.out, seed=args.seed, steps=args.steps,
+                    until=(200, 64), check_every=2, keep=4, model=model, **OVERRIDES)
     print(f"stopped: {res.stopped} at step {res.steps} ({res.seconds / 60:.1f} min)")
     return 0
 
