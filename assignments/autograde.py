@@ -7,7 +7,8 @@
 Used by the tests (reference solutions get full marks, untouched releases zero) and handy for an
 instructor who wants to try a notebook without setting up a course. The course folder, with its
 gradebook.db, lives in a temporary directory unless `workdir` is given. A file a student hands in
-beside a notebook (`HANDED_IN`: a3's `ablation.json`) is submitted with it when it lies next to it.
+beside a notebook (`HANDED_IN`: a2's `arms.pt`, a3's `ablation.json`, a4's `trained.pt`) is
+submitted with it when it lies next to it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from pathlib import Path
 
 from .build import RELEASE, SOURCE, assignment_ids, generate, make_course, nbgrader, tool_env
 
-# files a student hands in beside a notebook, which the notebook reads when it is graded: a3's
-# ablation results (`ablation.json`; without it the notebook trains its nine models again)
-HANDED_IN = ("ablation.json",)
+# files a student hands in beside a notebook, which the notebook reads when it is graded instead
+# of training again (without them it trains again, minutes): a2's six training runs (`arms.pt`),
+# a3's ablation results (`ablation.json`, nine trainings), a4's two trained models (`trained.pt`)
+HANDED_IN = ("arms.pt", "ablation.json", "trained.pt")
 
 _SCORES = """
 import json, sys

@@ -13,6 +13,7 @@ submissions, with the training cells included.
 """
 
 import json
+import random
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `assignments` is a folder of the repository, not an installed package
@@ -274,6 +276,176 @@ def test_a3_reference_ablation_results_match_the_reference_code(monkeypatch):
         InteractiveShell.clear_instance()
 
 
+def _cells_code(a: str, *names: str) -> list[str]:
+    return [_solution_code(a, name) for name in names]
+
+
+def _predictions_equal(one, other, batch) -> bool:
+    """Whether two models give the same outputs, to the bit, on `batch` (x, y, lengths)."""
+    x, _, lengths = batch
+    weights = zip(one.state_dict().values(), other.state_dict().values(), strict=True)
+    with torch.no_grad():
+        return torch.equal(one.predict(x, lengths), other.predict(x, lengths)) and all(
+            torch.equal(u, v) for u, v in weights)
+
+
+A2_DEFINITIONS = ("setup", "shrink_to_mean", "averaging_epochs", "arms")
+
+
+def test_a2_arms_are_read_back(tmp_path, monkeypatch):
+    """Catches a `run_arm` that trains again when the notebook runs again (the grader would train
+    six models per student), reads back the run of another rule, seed, steps or recipe, or gives
+    back a model that predicts otherwise than the one trained (merged to one set or not)."""
+    import ngpu_lite
+
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {"__name__": "__main__"}
+    exec(compile("\n".join(_cells_code("a2_relax_average", *A2_DEFINITIONS)), "<a2>", "exec"), ns)
+    real, trained = ngpu_lite.train, []
+
+    def counting(task, preset, **kw):
+        res = real(task, preset, **kw)
+        if kw["relax_average"] == "merge":  # as a longer run's merge would leave it: one set
+            ngpu_lite.average_sets(res.model)
+        trained.append(res)
+        return res
+
+    monkeypatch.setattr(ngpu_lite, "train", counting)
+    run = ns["run_arm"]
+    batch = ngpu_lite.make_batch("reverse", [4] * 16, random.Random(0))
+    first = run("assign", 0, steps=25)
+    assert len(trained) == 1 and _predictions_equal(first.model, trained[0].model, batch)
+    again = run("assign", 0, steps=25)
+    assert len(trained) == 1, "the same run trained twice"
+    assert not again.model.training and again.model.relax_sets == 4
+    assert _predictions_equal(again.model, trained[0].model, batch)
+    for field in ("history", "steps", "seconds", "digits", "stopped"):
+        assert getattr(again, field) == getattr(trained[0], field), field
+    merged = run("merge", 0, steps=25)  # another rule trains
+    assert len(trained) == 2 and merged.model.relax_sets == 1
+    assert _predictions_equal(run("merge", 0, steps=25).model, trained[1].model, batch)
+    run("assign", 1, steps=25)  # another seed trains
+    run("assign", 0, steps=50)  # other steps train
+    ns["RECIPE"] = dict(ns["RECIPE"], threshold=0.2)
+    run("assign", 0, steps=25)  # another recipe trains
+    assert len(trained) == 5
+    assert len(torch.load(tmp_path / "arms.pt", weights_only=True)) == 5
+
+
+def test_a2_reference_arms_match_the_reference_code(monkeypatch):
+    """Catches a reference solution edited without regenerating its `arms.pt` (autograding it would
+    then train six models): the reference's part 3 finds every run in the file, trains none from
+    scratch (its drift measurement continues trained models for 20 steps) and leaves the file as
+    it was. To regenerate: delete the file and execute the source notebook in its folder (jupyter
+    nbconvert --execute --to notebook --output-dir /tmp)."""
+    import ngpu_lite
+
+    folder = ROOT / "assignments" / "source" / "a2_relax_average"
+    before = (folder / "arms.pt").read_bytes()
+    saved = torch.load(folder / "arms.pt", weights_only=True)
+    assert len(saved) == 6 and {v["result"]["steps"] for v in saved.values()} == {600}
+    monkeypatch.chdir(folder)
+    ns: dict = {"__name__": "__main__"}
+    exec(compile("\n".join(_cells_code("a2_relax_average", *A2_DEFINITIONS)), "<a2>", "exec"), ns)
+    real = ngpu_lite.train
+
+    def no_training(task, preset, **kw):
+        assert kw.get("start_model") is not None, "arms.pt lacks a run of the reference: regenerate it"
+        return real(task, preset, **kw)
+
+    monkeypatch.setattr(ngpu_lite, "train", no_training)
+    exec(compile(_solution_code("a2_relax_average", "compare_code"), "<a2:compare_code>", "exec"), ns)
+    assert len(ns["rows"]) == 6 and all(agree for _, _, _, agree, *_ in ns["rows"])
+    assert (folder / "arms.pt").read_bytes() == before
+
+
+A4_DEFINITIONS = ("setup", "encode_bsub", "bsub_batch", "exact_by_length", "train")
+
+
+def _a4_shell(names=A4_DEFINITIONS):
+    """An IPython shell (which keeps the cells' source, as a Jupyter kernel does) that has run a4's
+    cells `names`; the caller clears it (`InteractiveShell.clear_instance()`)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    for code in _cells_code("a4_new_task", *names):
+        result = shell.run_cell(code, silent=True)
+        assert result.success, result.error_in_exec
+    return shell
+
+
+def test_a4_trained_models_are_read_back(tmp_path, monkeypatch, capsys):
+    """Catches a `train_bsub` that trains again when the notebook runs again (the grader would
+    train two models per student), reads back a model trained with another seed, steps or
+    `bsub_batch` (the student's code), or gives back a model that predicts otherwise."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.chdir(tmp_path)
+    try:
+        shell = _a4_shell()
+        ns, trained = shell.user_ns, []
+        real = ns["fit_bsub"]
+
+        def counting(seed, steps, max_digits, log_every):
+            trained.append(real(seed, steps, max_digits, log_every))
+            return trained[-1]
+
+        ns["fit_bsub"] = counting
+        run = ns["train_bsub"]
+        batch = ns["bsub_batch"]([3] * 32, random.Random(5))
+        first = run(0, steps=25, max_digits=3, log_every=25)
+        assert len(trained) == 1 and _predictions_equal(first, trained[0][0], batch)
+        capsys.readouterr()
+        again = run(0, steps=25, max_digits=3, log_every=25)
+        assert len(trained) == 1, "the same training ran twice"
+        assert not again.training and _predictions_equal(again, trained[0][0], batch)
+        assert trained[0][1][0] in capsys.readouterr().out, "the progress is printed again"
+        run(1, steps=25, max_digits=3, log_every=25)  # another seed trains
+        run(0, steps=50, max_digits=3, log_every=25)  # other steps train
+        run(0, steps=25, max_digits=4, log_every=25)  # other sizes train
+        assert len(trained) == 4
+        original = _solution_code("a4_new_task", "bsub_batch")
+        assert shell.run_cell(wrong_code("a4_swap_not_uniform"), silent=True).success
+        run(0, steps=25, max_digits=3, log_every=25)  # the student's bsub_batch changed: trains
+        assert len(trained) == 5
+        assert shell.run_cell(original, silent=True).success
+        run(0, steps=25, max_digits=3, log_every=25)  # the first bsub_batch again: read back
+        assert len(trained) == 5
+        assert len(torch.load(tmp_path / "trained.pt", weights_only=True)) == 5
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_a4_reference_trained_models_match_the_reference_code(monkeypatch):
+    """Catches a reference solution edited without regenerating its `trained.pt` (autograding it
+    would then train two models): the reference's part 4, run as a Jupyter kernel runs it, finds
+    both models in the file, trains none and leaves the file as it was. To regenerate: delete the
+    file and execute the source notebook in its folder (jupyter nbconvert --execute --to notebook
+    --output-dir /tmp)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    folder = ROOT / "assignments" / "source" / "a4_new_task"
+    before = (folder / "trained.pt").read_bytes()
+    assert len(torch.load(folder / "trained.pt", weights_only=True)) == 2
+    monkeypatch.chdir(folder)
+    try:
+        shell = _a4_shell()
+        ns = shell.user_ns
+        real, text = ns["fit_bsub"], ns["code_text"]
+
+        def no_training(*args, **kwargs):
+            raise AssertionError("trained.pt lacks a model of the reference: regenerate it")
+
+        ns["fit_bsub"] = no_training
+        ns["code_text"] = lambda f: text(real if f is no_training else f)
+        result = shell.run_cell(_solution_code("a4_new_task", "generalisation_code"), silent=True)
+        assert result.success, result.error_in_exec
+        assert sorted(ns["models"]) == [0, 1]
+        assert (folder / "trained.pt").read_bytes() == before
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def _release_notebook(a: str) -> dict:
     return json.loads(ag.release(a).read_text())
 
@@ -288,7 +460,7 @@ def test_release_holds_no_solutions_nor_hidden_tests(a):
     for marker in (f"{ROOT.parent}/", f"{Path.home()}/", "/home/", "/tmp/"):
         assert marker not in text
     assert not [p.name for p in ag.release(a).parent.iterdir() if p.suffix != ".ipynb"], \
-        "only the notebook: no reference results (a3's ablation.json) in the release"
+        "only the notebook: no reference results (ablation.json, arms.pt, trained.pt) in the release"
     nb = json.loads(text)
     solutions = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
     assert solutions
@@ -326,7 +498,8 @@ def test_archive_stands_alone(tmp_path):
     assert (top / "README.md").read_text() == build.STUDENTS.read_text()
     assert (top / "ngpu_lite" / "checkpoints" / "badd.pt").exists() and (top / "pyproject.toml").exists()
     assert not any("__pycache__" in n or n.endswith(".py") and "/source/" in n for n in names)
-    assert not any(n.endswith("ablation.json") for n in names), "a3's reference results"
+    assert not any(n.rsplit("/", 1)[-1] in ag.HANDED_IN for n in names), "the reference's results"
+    assert not any(n.endswith((".pt", ".json")) and "/ngpu_lite/" not in n for n in names), names
     for f in top.rglob("*"):
         if f.suffix in (".ipynb", ".md"):
             text = f.read_text()
