@@ -19,7 +19,7 @@
 # Kaiser & Sutskever (2016): a *mental image* that the input is written into, `n` steps of `l`
 # CGRUs that rewrite it, and a read-out from its first row.
 #
-# **On a CPU: about 3 minutes** in the default mode (measured: the stored run of this notebook on a
+# **On a CPU: about 4 minutes** in the default mode (measured: the stored run of this notebook on a
 # 2-core machine). **Expect:** the whole Neural GPU (2016) written from scratch and checked, and
 # small ones trained here on *copy* and *reverse*: which of the two carries on far beyond its 13
 # training bits.
@@ -306,7 +306,7 @@ for ax, name in zip(axes, ["copy", "reverse"], strict=True):
     ax.axvspan(0, train_len, color="0.9", label="training lengths")
     ax.set_xscale("log")
     ax.set_xlabel("input length (bits)")
-    ax.set_title(f"{name}: trained on length ≤ {train_len}")
+    ax.set_title(f"{name}, Neural GPU (2016): trained on length ≤ {train_len}", fontsize=10)
     ax.set_ylim(-0.05, 1.05)
 axes[0].set_ylabel("accuracy on fresh inputs")
 axes[0].legend(loc="lower left", fontsize=8)

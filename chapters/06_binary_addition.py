@@ -33,7 +33,7 @@
 # Chapter 10 treats the improved model in full and trains both recipes with the same budget, side
 # by side. Every result below is labelled with the model that produced it.
 #
-# **On a CPU: about 5 minutes** in the default mode (measured: the stored run of this notebook on a
+# **On a CPU: about 6 minutes** in the default mode (measured: the stored run of this notebook on a
 # 2-core machine). **Expect:** an improved Neural GPU (2017) trained here for 3,000 steps, then the
 # shipped models tested up to 2000 bits: the improved Neural GPU (2017), the LSTM and the shipped
 # Neural GPU (2016), each named beside its numbers.
@@ -273,7 +273,7 @@ ax1.set_xlabel("training steps")
 ax1.set_ylabel("curriculum: operand bits")
 ax1.set_ylim(0, 21)
 ax1.legend(fontsize=8, loc="lower right")
-ax1.set_title("How far the curriculum got", fontsize=9)
+ax1.set_title("improved Neural GPU (2017), fast preset: how far the curriculum got", fontsize=9)
 ax2.plot([h["step"] for h in run.history], [h["err_longest"] for h in run.history], "o-", ms=3,
          label="at the current length")
 ax2.plot([h["step"] for h in run.history], [h["seq_err"] for h in run.history], "s--", ms=3,
@@ -283,7 +283,7 @@ ax2.set_xlabel("training steps")
 ax2.set_ylabel("share of wrong answers in the epoch")
 ax2.set_ylim(-0.03, 1.03)
 ax2.legend(fontsize=8)
-ax2.set_title("Training error per epoch", fontsize=9)
+ax2.set_title("improved Neural GPU (2017), fast preset: training error per epoch", fontsize=9)
 fig.tight_layout()
 print(savefig(fig, "ch06_training.png").name)
 

@@ -280,7 +280,8 @@ for ax, width in zip(axes, WIDTHS, strict=True):
     ax.set_ylim(-0.03, 1.03)
     ax.legend(fontsize=8, loc="lower left", title="exact answers", title_fontsize=8)
 axes[0].set_ylabel("exact answers")
-fig.suptitle("Binary addition: answers on long carry chains against random operands", fontsize=10)
+fig.suptitle("badd, improved Neural GPU (2017): answers on long carry chains against random operands",
+             fontsize=10)
 fig.tight_layout()
 print(savefig(fig, "ch09_carry_chains.png").name)
 
@@ -413,7 +414,7 @@ ax1.set_xlabel("density of ones p (log scale; p = 0.5: random operands)")
 ax1.set_ylabel("exact answers")
 ax1.set_ylim(-0.03, 1.03)
 ax1.legend(fontsize=8, loc="lower right")
-ax1.set_title(f"Exact answers, {SPARSE_CASES} cases per density", fontsize=9)
+ax1.set_title(f"improved Neural GPU (2017): exact answers, {SPARSE_CASES} cases per density", fontsize=9)
 # right, wrong answers as counts stacked by kind: one bar per model and density
 kind_color = {"stopped early": "C3", "ran on": "C4", "wrong digit": "C2"}
 hatch = ["", "//"]
@@ -602,7 +603,8 @@ ax.set_ylabel("exact answers")
 ax.set_ylim(0, 1.3)
 ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
 ax.legend(fontsize=8, loc="upper center", ncol=len(names))
-ax.set_title(f"Symmetric operands against random pairs, {SYM_CASES} cases each", fontsize=9)
+ax.set_title(f"improved Neural GPU (2017): symmetric operands against random pairs, {SYM_CASES} cases each",
+             fontsize=9)
 fig.tight_layout()
 print(savefig(fig, "ch09_symmetric.png").name)
 

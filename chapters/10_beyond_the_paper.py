@@ -69,7 +69,7 @@ from IPython.display import Image, display
 
 from ngpu_lite import PRESETS, NeuralGPU, cgru, evaluate, make_batch, pretrained, train
 from ngpu_lite.book import pick, savefig, seed_everything
-from ngpu_lite.model import checkpoints
+from ngpu_lite.model import checkpoints, model_name
 from ngpu_lite.model.cgru import diagonal_shift, sigmoid_cutoff
 from ngpu_lite.results.zoo import FIGURES_DIR, describe_recipe, describe_shipped
 from ngpu_lite.training.schedule import digits_for_length, dropout_rate
@@ -415,18 +415,19 @@ for preset, res in runs.items():
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
 for i, (preset, res) in enumerate(runs.items()):
     p = PRESETS[preset]
-    secs = [0.0] + [h["seconds"] for h in res.history] + [res.seconds]
+    steps = [0] + [h["step"] for h in res.history] + [res.steps]
     first = (digits_for_length("badd", p.start_length) if p.curriculum_rule == "length"
              else p.start_digits)
     digits = [first] + [h["digits"] for h in res.history] + [res.digits]
-    ax1.step(secs, digits, where="post", color=f"C{i}", label=preset)
-    ax2.plot([h["seconds"] for h in res.history], [h["seq_err"] for h in res.history], "o-",
-             ms=3, color=f"C{i}", label=preset)
-ax1.set_xlabel("wall-clock seconds")
+    label = f"{preset}: {model_name(p.model)}"
+    ax1.step(steps, digits, where="post", color=f"C{i}", label=label)
+    ax2.plot([h["step"] for h in res.history], [h["seq_err"] for h in res.history], "o-",
+             ms=3, color=f"C{i}", label=label)
+ax1.set_xlabel("training steps (the budget is in steps)")
 ax1.set_ylabel("curriculum: operand digits")
 ax1.set_title("How far the curriculum got", fontsize=9)
 ax1.legend()
-ax2.set_xlabel("wall-clock seconds")
+ax2.set_xlabel("training steps")
 ax2.set_ylabel("share of wrong answers in the epoch")
 ax2.set_ylim(-0.03, 1.03)
 ax2.set_title("Training error per epoch (at the lengths being trained)", fontsize=9)

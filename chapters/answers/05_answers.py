@@ -188,7 +188,8 @@ for i, (r, runs) in enumerate(by_r.items()):
 ax.set_xticks(range(3), ["4 digits (trained)", "8 digits", "16 digits"])
 ax.set_ylabel("exact on fresh inputs")
 ax.set_ylim(-0.05, 1.05)
-ax.set_title(f"badd, max_digits = 4, {STEPS4} steps: one mark per seed", fontsize=10)
+ax.set_title(f"badd, Neural GPU (2016), tiny preset, max_digits = 4, {STEPS4} steps: one mark per seed",
+             fontsize=10)
 ax.legend(fontsize=8)
 print("saved", savefig(fig, "ans05_relax_sets.png").name)
 plt.show()

@@ -101,6 +101,8 @@ for name in OPS:
 ax.plot(LENGTHS, [b / 2 for b in LENGTHS], "k:", lw=0.8, label="operand bits / 2")
 ax.set_xscale("log")
 ax.set_yscale("log")
+ax.set_xticks(LENGTHS, [str(b) for b in LENGTHS])
+ax.minorticks_off()  # the log axis's own labels (2×10^1, 3×10^1, ...) overlap at this size
 ax.set_xlabel("operand bits")
 ax.set_ylabel("mean changed answer bits")
 ax.legend(fontsize=8)

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..data.tasks import get_task
 from ..model import checkpoints
 from ..model.evaluate import check_work, evaluate, human_time
-from ..model.neural_gpu import NeuralGPU
+from ..model.neural_gpu import NeuralGPU, model_name
 from ..threads import cores
 from ..training import get_preset, train
 
@@ -716,7 +716,8 @@ def plot_spread(res: dict):
     ax.set_ylim(-5, 105)
     spec = res["spec"]
     ax.set_ylabel(f"exact at {spec['digits']} digits (%)")
-    ax.set_title(f"{spec['task']}, preset {spec['preset']}: each dot one seed, bar the mean",
+    name = model_name(get_preset(spec["preset"]).model)
+    ax.set_title(f"{spec['task']}, {name} (preset {spec['preset']}):\neach dot one seed, bar the mean",
                  fontsize=9)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
