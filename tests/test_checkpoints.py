@@ -122,3 +122,14 @@ def test_shipped_names_split_back_into_task_and_model():
         for model in ("improved", "paper"):
             assert split_name(shipped_name(task, model)) == (task, model)
     assert shipped_name("badd") == "badd" and shipped_name("badd", "paper") == "badd-paper"
+
+
+def test_manifest_records_the_cpu_and_the_library_files_changed_since_its_commit(tmp_path):
+    """Catches a manifest that cannot tell a run trained on a changed working tree, or on another
+    CPU, from one the named commit re-makes (the shipped duplicate was such a run)."""
+    from ngpu_lite.model import checkpoints as ck
+
+    info = ck.save(tmp_path / "m.pt", NeuralGPU(w=1, m=6, l=1), "copy")
+    assert isinstance(info["changed_files"], list) and info["cpu_model"]
+    assert info["changed_files"] == ck.changed_library_files()
+    assert not any(f.startswith("ngpu_lite/checkpoints/") for f in info["changed_files"])

@@ -128,6 +128,28 @@ def git_commit() -> str:
         return "unknown"
 
 
+def changed_library_files() -> list[str]:
+    """The library's files (outside its shipped checkpoints) that differ from the commit
+    `git_commit` names: a run trained with any of them changed is not re-made by that commit."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!checkpoints"],
+                             cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(line[3:] for line in out.stdout.splitlines() if line.strip())
+
+
+def cpu_model() -> str:
+    """The CPU's model name where the system says it (results can differ between CPUs)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def hardware() -> str:
     """A one-line description of where the code ran (GPU name or CPU)."""
     if torch.cuda.is_available():
@@ -255,7 +277,9 @@ def save(path: str | Path, model: NeuralGPU, task: str, meta: dict | None = None
         "config": model.config_dict(),
         "library_version": __version__,
         "git_commit": git_commit(),
+        "changed_files": changed_library_files(),
         "hardware": hardware(),
+        "cpu_model": cpu_model(),
         "torch_version": str(torch.__version__),
     }
     info.update(meta or {})
