@@ -244,6 +244,18 @@ def test_a3_ablation_results_are_read_back(tmp_path, monkeypatch):
     assert len(json.loads((tmp_path / "ablation.json").read_text())) == 3
 
 
+def _forbid_training(ns: dict, name: str, why: str) -> None:
+    """Replace the notebook's training function `name` by one that fails with `why`, while the
+    cache keys (`code_text`) still see the real function, so a read-back finds the stored runs."""
+    real, text = ns[name], ns["code_text"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError(f"{why}: regenerate it")
+
+    ns[name] = no_training
+    ns["code_text"] = lambda f: text(real if f is no_training else f)
+
+
 def test_a3_reference_ablation_results_match_the_reference_code(monkeypatch):
     """Catches a reference solution edited without regenerating its `ablation.json` (autograding it
     would then train nine models): the reference's ablation cell, run as a Jupyter kernel runs it
@@ -262,13 +274,7 @@ def test_a3_reference_ablation_results_match_the_reference_code(monkeypatch):
         for code in _a3_cells(*A3_DEFINITIONS):
             assert shell.run_cell(code, silent=True).success
         ns = shell.user_ns
-        real, text = ns["train_reverse"], ns["code_text"]
-
-        def no_training(*args, **kwargs):
-            raise AssertionError("ablation.json lacks a run of the reference: regenerate it")
-
-        ns["train_reverse"] = no_training
-        ns["code_text"] = lambda f: text(real if f is no_training else f)
+        _forbid_training(ns, "train_reverse", "ablation.json lacks a run of the reference")
         result = shell.run_cell(_solution_code("a3_curriculum", "ablation_code"), silent=True)
         assert result.success, result.error_in_exec
         assert json.loads((folder / "ablation.json").read_text()) == saved
@@ -431,13 +437,7 @@ def test_a4_reference_trained_models_match_the_reference_code(monkeypatch):
     try:
         shell = _a4_shell()
         ns = shell.user_ns
-        real, text = ns["fit_bsub"], ns["code_text"]
-
-        def no_training(*args, **kwargs):
-            raise AssertionError("trained.pt lacks a model of the reference: regenerate it")
-
-        ns["fit_bsub"] = no_training
-        ns["code_text"] = lambda f: text(real if f is no_training else f)
+        _forbid_training(ns, "fit_bsub", "trained.pt lacks a model of the reference")
         result = shell.run_cell(_solution_code("a4_new_task", "generalisation_code"), silent=True)
         assert result.success, result.error_in_exec
         assert sorted(ns["models"]) == [0, 1]
